@@ -1,0 +1,3 @@
+from tllint.cli import main
+
+main()

@@ -1,0 +1,215 @@
+"""Check one file: read, pre-filter, parse, build facts, run rules, locate, suppress.
+
+Cheap steps come first so that most files never reach the expensive ones: a byte search for the words
+the enabled rules need skips the parse, and positions (libcst's costliest metadata) are computed only
+for files that have a finding.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from tllint.findings.catalog import rule_info
+from tllint.findings.model import Finding, Span
+from tllint.static.analysis import analyse
+from tllint.static.rules import STATIC_RULES, Report
+
+SKIP_FILE = re.compile(rb"#\s*tllint\s*:\s*skip-file\b", re.IGNORECASE)
+NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
+
+
+@dataclass
+class FileResult:
+    """What checking one file produced. `errors` are internal errors (a rule or the pass crashed)."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    parsed: bool = False
+
+
+class UnreadableFile(Exception):
+    """The path could not be read at all (missing, a directory, no permission): a usage error, not a finding."""
+
+
+def decode(data: bytes, path: str) -> str | Finding:
+    """Source text per PEP 263 (BOM, coding cookie, UTF-8 default), or a TL000 finding."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        return _input_finding(path, 1, 1, f"cannot determine the file's encoding: {error}")
+    try:
+        text = data.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        start = getattr(error, "start", 0)
+        line = data.count(b"\n", 0, start) + 1
+        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+        return _input_finding(path, line, column, f"the file is not valid {encoding}: {error}")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _input_finding(path: str, line: int, column: int, message: str) -> Finding:
+    info = rule_info("TL000")
+    return Finding(info.code, info.name, info.severity, message, path, Span(line, column, line, column))
+
+
+def parse(text: str, path: str) -> cst.Module | Finding:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        line, column = max(error.raw_line, 1), error.raw_column + 1
+        return _input_finding(path, line, column, f"syntax error, the file was not checked: {error.message}")
+    except RecursionError:
+        return _input_finding(path, 1, 1, "the file nests expressions too deeply to parse; it was not checked")
+
+
+class Locator:
+    """Positions and source text of nodes, computed on first use only."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+
+    @cached_property
+    def _positions(self) -> dict[cst.CSTNode, CodeRange]:
+        return dict(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider))
+
+    def range(self, node: cst.CSTNode) -> CodeRange:
+        return self._positions[node]
+
+    def span(self, node: cst.CSTNode) -> Span:
+        """The span to show: a compound statement is shown by its header."""
+        start = self.range(node).start
+        end = self.range(_header(node)).end
+        return Span(start.line, start.column + 1, end.line, max(end.column, start.column + 1))
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.range(node).start.line
+
+    def text(self, node: cst.CSTNode) -> str:
+        return " ".join(self.module.code_for_node(node).split())
+
+
+def _header(node: cst.CSTNode) -> cst.CSTNode:
+    if isinstance(node, cst.For):
+        return node.iter
+    if isinstance(node, cst.If | cst.While):
+        return node.test
+    if isinstance(node, cst.SimpleStatementLine) and node.body:
+        return node.body[-1]
+    return node
+
+
+def noqa_comments(text: str) -> dict[int, frozenset[str] | None]:
+    """`# noqa` comments by line: None for a bare one (all codes), else the codes it names."""
+    comments: dict[int, frozenset[str] | None] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return comments
+    for token in tokens:
+        if token.type != tokenize.COMMENT:
+            continue
+        match = NOQA.search(token.string)
+        if match is None:
+            continue
+        codes = match.group("codes")
+        comments[token.start[0]] = (
+            None if codes is None else frozenset(c.upper() for c in re.split(r"[\s,]+", codes) if c)
+        )
+    return comments
+
+
+def suppressed(finding: Finding, lines: Iterable[int], comments: dict[int, frozenset[str] | None]) -> bool:
+    for line in lines:
+        if line not in comments:
+            continue
+        codes = comments[line]
+        if codes is None or any(finding.code.startswith(code) for code in codes):
+            return True
+    return False
+
+
+def triggered(data: bytes, codes: frozenset[str]) -> bool:
+    """Whether the file mentions a word some enabled rule needs; if not, it cannot hold a finding."""
+    for code in codes:
+        rule = STATIC_RULES.get(code)
+        if rule is not None and any(word.encode() in data for word in rule.triggers):
+            return True
+    return False
+
+
+def check_source(data: bytes, path: str, codes: frozenset[str]) -> FileResult:
+    """Check the bytes of one file with the enabled `codes`."""
+    result = FileResult(path)
+    if SKIP_FILE.search(data):
+        return result
+    text = decode(data, path)
+    if isinstance(text, Finding):
+        result.findings.append(text)
+        return _selected(result, codes)
+    if not triggered(data, codes):
+        return result
+    module = parse(text, path)
+    if isinstance(module, Finding):
+        result.findings.append(module)
+        return _selected(result, codes)
+    result.parsed = True
+    try:
+        facts = analyse(module)
+    except RecursionError:
+        result.errors.append(f"{path}: the file nests too deeply to analyse; it was skipped")
+        return result
+    except Exception as error:  # one file's internal error must not stop the run
+        result.errors.append(f"{path}: internal error while analysing: {type(error).__name__}: {error}")
+        return result
+    locator = Locator(module)
+    reports: list[Report] = []
+    for code in sorted(codes):
+        rule = STATIC_RULES.get(code)
+        if rule is None:
+            continue
+        try:
+            reports.extend(rule.check(facts, locator))
+        except Exception as error:  # a crashing rule is reported, the other rules still run
+            result.errors.append(f"{path}: internal error in rule {code}: {type(error).__name__}: {error}")
+    if reports:
+        result.findings.extend(_locate(reports, locator, text, path))
+    return result
+
+
+def _selected(result: FileResult, codes: frozenset[str]) -> FileResult:
+    result.findings = [f for f in result.findings if f.code in codes]
+    return result
+
+
+def _locate(reports: list[Report], locator: Locator, text: str, path: str) -> list[Finding]:
+    comments = noqa_comments(text)
+    lines = text.split("\n")
+    findings: dict[tuple[str, Span], Finding] = {}
+    for report in reports:
+        info = rule_info(report.code)
+        span = locator.span(report.node)
+        source_line = lines[span.line - 1] if span.line <= len(lines) else ""
+        finding = Finding(info.code, info.name, info.severity, report.message, path, span,
+                          extra={"source_line": source_line})
+        if suppressed(finding, (span.line, span.end_line), comments):
+            continue
+        findings.setdefault((report.code, span), finding)
+    return sorted(findings.values(), key=lambda f: f.sort_key)
+
+
+def check_path(path: Path, display: str, codes: frozenset[str]) -> FileResult:
+    try:
+        data = path.read_bytes()
+    except (OSError, ValueError) as error:
+        raise UnreadableFile(f"{display}: cannot read: {error.strerror or error}") from error
+    return check_source(data, display, codes)

@@ -1,0 +1,362 @@
+"""The facts one pass over a file produces: model objects, references into them, and a timeline of events.
+
+Rules read these facts and never walk the syntax tree. The vocabulary:
+
+- a `ModelObject` is one model-like value with an identity (where and how it was built);
+- a `Ref` is a path inside an object (`model.classifier[6]` is `Ref(model, ("classifier", "6"))`);
+- an `Event` is something that happens to a ref, in source order, with the conditions it runs under.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from tllint.static.selectors import ALL, Selector
+
+
+class Origin(str, enum.Enum):
+    """How an object came to be, which decides what is known of its initial state."""
+
+    LIBRARY = "library"  # torchvision / timm / transformers / hub constructor: every parameter trainable
+    LAYER = "layer"  # nn.Linear(...), nn.Sequential(...): trainable
+    LOCAL_CLASS = "local-class"  # an instance of an nn.Module subclass defined in this file
+    PARAMETER = "parameter"  # a function parameter: its state on entry is unknown
+    INFERRED = "inferred"  # a name whose .parameters() is taken: state unknown
+
+
+FRESH_ORIGINS = frozenset({Origin.LIBRARY, Origin.LAYER, Origin.LOCAL_CLASS})
+
+_ids = itertools.count()
+
+
+@dataclass(eq=False)
+class ModelObject:
+    """One model-like value. `parent` links an attached sub-module to the object it was assigned into."""
+
+    label: str  # the source text that built it, for messages: "resnet18(weights=...)"
+    origin: Origin
+    node: cst.CSTNode | None = None
+    constructor: str | None = None  # qualified name, "torchvision.models.resnet18" or "timm:resnet50"
+    pretrained: bool | None = None  # None: unknown
+    has_params: bool | None = True
+    is_module: bool = True  # False for plain namespace objects (`self` of a non-Module class)
+    parent: tuple[ModelObject, tuple[str, ...]] | None = None
+    attached: dict[tuple[str, ...], Value] = field(default_factory=dict)
+    uid: int = field(default_factory=lambda: next(_ids))
+
+    @property
+    def fresh(self) -> bool:
+        """Built in this file, so every parameter starts trainable."""
+        return self.origin in FRESH_ORIGINS
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A path inside a model object; `wrapped` marks DataParallel/DDP/compile wrappers (`.module` unwraps)."""
+
+    obj: ModelObject
+    path: tuple[str, ...] = ()
+    wrapped: bool = False
+
+    def absolute(self) -> tuple[ModelObject, tuple[str, ...]]:
+        """The outermost object this ref is attached into, and the full path from it."""
+        obj, path = self.obj, self.path
+        while obj.parent is not None:
+            parent, at = obj.parent
+            obj, path = parent, at + path
+        return obj, path
+
+    def covers(self, other: Ref) -> bool:
+        """True when `other` lies inside (or is) this ref."""
+        root, path = self.absolute()
+        other_root, other_path = other.absolute()
+        return root is other_root and other_path[: len(path)] == path
+
+    def strictly_covers(self, other: Ref) -> bool:
+        return self.covers(other) and self.absolute()[1] != other.absolute()[1]
+
+    def text(self, base: str | None = None) -> str:
+        """`model.classifier[6]` style text for messages."""
+        out = base or self.obj.label
+        for part in self.path:
+            out += f"[{part}]" if part.isdigit() else f".{part}"
+        return out
+
+
+# --- abstract values the pass computes for expressions ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParamsOf:
+    """`ref.parameters()` / `ref.named_parameters()`, possibly narrowed by a selector.
+
+    `site` is the loop or comprehension that chose them, when they come from one."""
+
+    ref: Ref
+    selector: Selector = ALL
+    named: bool = False
+    site: cst.CSTNode | None = None
+    label: str = field(default="", compare=False)  # source text of the module: `model.fc`
+
+
+@dataclass(frozen=True)
+class ParamVar:
+    """A loop or comprehension variable that takes each parameter of `ref`; `name_var` holds its name."""
+
+    ref: Ref
+    selector: Selector = ALL
+    name_var: str | None = None
+    site: cst.CSTNode | None = None
+
+
+@dataclass(frozen=True)
+class ModuleVar:
+    """`ref.children()` / `ref.modules()` and a loop variable over them: a module, never a tensor.
+
+    `by_child_name` marks `named_children()`, whose names are the first component of parameter names."""
+
+    ref: Ref
+    selector: Selector = ALL
+    name_var: str | None = None
+    by_child_name: bool = False
+    site: cst.CSTNode | None = None
+
+
+@dataclass(frozen=True)
+class ParamList:
+    """A list of parameter sources (`params = []` then `params.append(p)` / `params += ...`)."""
+
+    sources: tuple[ParamsOf, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParamGroups:
+    """A list of param-group dicts, each a tuple of sources."""
+
+    groups: tuple[tuple[ParamsOf, ...], ...]
+
+
+@dataclass(eq=False)
+class Optimizer:
+    label: str
+    node: cst.CSTNode
+    uid: int = field(default_factory=lambda: next(_ids))
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: object
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """Anything the pass cannot follow. Rules stay quiet about it."""
+
+
+UNKNOWN = Unknown()
+
+Value = Ref | ParamsOf | ParamVar | ModuleVar | ParamList | ParamGroups | Optimizer | Literal | Unknown
+
+
+# --- events ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An enclosing `if` test or loop header. `param`/`polarity` mark a test of a bare function parameter
+    (`if feature_extract:`), which a call with a literal argument decides."""
+
+    text: str
+    param: str | None = None
+    polarity: bool = True
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an event happens and under which conditions.
+
+    `node` is the statement (or call) to report at; `conditions` the enclosing `if` tests and loop headers
+    outside the event's own construct; `via` names the same-file helper an event was replayed from (then
+    `node` is the call); `scope` identifies the function body (or module) whose timeline it belongs to.
+    """
+
+    node: cst.CSTNode
+    scope: int
+    conditions: tuple[Condition, ...] = ()
+    via: str | None = None
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.conditions)
+
+    def condition_text(self) -> str:
+        return " and ".join(c.text for c in self.conditions)
+
+
+@dataclass(frozen=True)
+class Built:
+    ref: Ref
+    where: Where
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """A layer assigned into a model: `model.fc = nn.Linear(512, 10)`, `add_module`, `reset_classifier`."""
+
+    ref: Ref  # the path that now holds the new layer
+    new: ModelObject | None  # the new layer's object when known
+    where: Where
+    target: cst.CSTNode | None = None  # the assignment target, for messages
+    value: cst.CSTNode | None = None  # the assigned expression (`nn.Linear(512, 10)`)
+    construction: bool = False  # `self.head = ...` inside the class's own __init__: building, not replacing
+
+    @property
+    def has_params(self) -> bool | None:
+        return None if self.new is None else self.new.has_params
+
+
+@dataclass(frozen=True)
+class SetRequiresGrad:
+    """`requires_grad` set on the parameters of `ref` chosen by `selector`.
+
+    `value` is True/False, or None when the new value is not a literal. `selector.value_by_name` covers
+    `p.requires_grad = "fc" in name`, where each parameter's value follows its name.
+    """
+
+    ref: Ref
+    selector: Selector
+    value: bool | None
+    where: Where
+
+    def effect_on(self, name: str) -> bool | None | str:
+        """What this event does to the parameter `name` (relative to `ref`): True, False, 'unchanged', None."""
+        chosen = self.selector.matches(name)
+        if chosen is None:
+            return None
+        if not chosen:
+            return "unchanged"
+        return self.value
+
+
+@dataclass(frozen=True)
+class OptimizerBuilt:
+    optimizer: Optimizer
+    groups: tuple[tuple[ParamsOf, ...], ...]  # one tuple of sources per param group; () when unknown
+    where: Where
+    known: bool = True  # False when the parameter argument could not be read
+
+    def sources(self) -> Iterator[ParamsOf]:
+        for group in self.groups:
+            yield from group
+
+
+@dataclass(frozen=True)
+class ParamGroupAdded:
+    optimizer: Optimizer | None  # None: an unknown optimizer object
+    sources: tuple[ParamsOf, ...]  # () when unknown
+    where: Where
+
+
+@dataclass(frozen=True)
+class MaybeChanged:
+    """A call the pass cannot see into that may change `requires_grad` under `ref` (`unfreeze(model)`)."""
+
+    ref: Ref
+    where: Where
+
+
+@dataclass(frozen=True)
+class TrainingStep:
+    """A `backward()` or optimizer `step()`: the model has trained by now."""
+
+    where: Where
+
+
+@dataclass(frozen=True)
+class ModelPassed:
+    """The model is handed to a call the pass cannot see into (it may train it)."""
+
+    ref: Ref
+    where: Where
+
+
+Event = (
+    Built
+    | Replaced
+    | SetRequiresGrad
+    | OptimizerBuilt
+    | ParamGroupAdded
+    | MaybeChanged
+    | TrainingStep
+    | ModelPassed
+)
+
+
+# --- local facts that need no timeline ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttributeWrite:
+    """`X.<attr> = value` where X may be a module or a parameter (TL002, TL004)."""
+
+    receiver: Value
+    attr: str
+    where: Where
+    receiver_text: str
+
+
+@dataclass(frozen=True)
+class DiscardedComparison:
+    """`p.requires_grad == False` as a statement (TL003)."""
+
+    where: Where
+    text: str
+
+
+@dataclass(frozen=True)
+class LazyFreeze:
+    """`map(lambda p: p.requires_grad_(False), ...)` or a generator as a statement (TL005)."""
+
+    where: Where
+    kind: str
+
+
+@dataclass(frozen=True)
+class LossRebuilt:
+    """A loss rebuilt from a number or a detached tensor (TL016); `name` is the variable it is bound to,
+    `at` the number of timeline events before it."""
+
+    name: str
+    where: Where
+    text: str
+    at: int
+
+
+@dataclass(frozen=True)
+class Backward:
+    """`name.backward()` (or `scaler.scale(name).backward()`, `accelerator.backward(name)`)."""
+
+    name: str
+    where: Where
+    at: int
+
+
+@dataclass
+class FileFacts:
+    """Everything the pass learned about one file; `events` is in source (execution) order."""
+
+    events: list[Event] = field(default_factory=list)
+    attribute_writes: list[AttributeWrite] = field(default_factory=list)
+    discarded_comparisons: list[DiscardedComparison] = field(default_factory=list)
+    lazy_freezes: list[LazyFreeze] = field(default_factory=list)
+    losses_rebuilt: list[LossRebuilt] = field(default_factory=list)
+    backwards: list[Backward] = field(default_factory=list)
+    module_evidence: set[int] = field(default_factory=set)  # uids of objects used as modules
+
+    def index(self, event: Event) -> int:
+        return next(i for i, e in enumerate(self.events) if e is event)

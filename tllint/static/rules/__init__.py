@@ -1,0 +1,73 @@
+"""Static rules: small functions over a file's facts, registered by code. None of them walks the tree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import libcst as cst
+
+from tllint.static.facts import FileFacts, Where
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rule's finding before it has a position: the node to point at and the message."""
+
+    code: str
+    node: cst.CSTNode
+    message: str
+
+
+class Context(Protocol):
+    """What a rule may ask of the file beyond its facts."""
+
+    def line(self, node: cst.CSTNode) -> int: ...
+
+    def text(self, node: cst.CSTNode) -> str: ...
+
+
+Check = Callable[[FileFacts, Context], Iterator[Report]]
+
+
+@dataclass(frozen=True)
+class StaticRule:
+    """A registered rule: its check, and words one of which a file must contain for it to fire there."""
+
+    code: str
+    check: Check
+    triggers: tuple[str, ...]
+
+
+STATIC_RULES: dict[str, StaticRule] = {}
+
+REQUIRES_GRAD_WORDS = ("requires_grad", "require_grad", "requiresgrad", "required_grad", "requries_grad",
+                       "reqires_grad", "requires_gard", "requiers_grad")
+OPTIMIZER_WORDS = ("parameters(", "create_optimizer")
+
+
+def rule(code: str, triggers: tuple[str, ...]) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        STATIC_RULES[code] = StaticRule(code, check, triggers)
+        return check
+
+    return register
+
+
+def when(where: Where) -> str:
+    """A sentence saying under which condition an event happens, or nothing when it always does."""
+    if where.via is not None and not where.conditions:
+        return ""
+    if not where.conditions:
+        return ""
+    return f" This happens when `{where.condition_text()}`."
+
+
+def via(where: Where) -> str:
+    return f" (inside `{where.via}()`)" if where.via else ""
+
+
+from tllint.static.rules import attributes, freezing, loss, optimizer  # noqa: E402, F401  (registers the rules)
+
+__all__ = ["OPTIMIZER_WORDS", "REQUIRES_GRAD_WORDS", "STATIC_RULES", "Context", "Report", "StaticRule", "rule"]

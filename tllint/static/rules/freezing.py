@@ -1,0 +1,93 @@
+"""Rules on the order of freezes, unfreezes and layer replacements (TL001, TL014)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tllint.static.facts import (
+    FileFacts,
+    MaybeChanged,
+    ModelPassed,
+    OptimizerBuilt,
+    Replaced,
+    SetRequiresGrad,
+    TrainingStep,
+)
+from tllint.static.rules import REQUIRES_GRAD_WORDS, Context, Report, rule, via, when
+from tllint.static.timeline import effect, of_type, same_root
+
+
+def _reenabled_later(facts: FileFacts, replaced: Replaced, after: int) -> bool:
+    """A later event that re-enables (or may re-enable, or rebuilds) the replaced layer."""
+    for event in facts.events[after + 1:]:
+        if isinstance(event, SetRequiresGrad):
+            change = effect(event, replaced.ref)
+            inside = replaced.ref.covers(event.ref)
+            if change in (True, None) or (inside and event.value is not False):
+                return True
+        elif isinstance(event, MaybeChanged) and (
+            event.ref.covers(replaced.ref) or replaced.ref.covers(event.ref)
+        ):
+            return True
+        elif isinstance(event, Replaced) and event.ref.covers(replaced.ref):
+            return True
+    return False
+
+
+@rule("TL001", REQUIRES_GRAD_WORDS)
+def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Report]:
+    for index, freeze in of_type(facts, SetRequiresGrad):
+        if freeze.value is not False:
+            continue
+        for _, replaced in of_type(facts, Replaced, 0, index):
+            if replaced.construction or replaced.has_params is False:
+                continue
+            if not freeze.ref.strictly_covers(replaced.ref) or effect(freeze, replaced.ref) is not False:
+                continue
+            if _reenabled_later(facts, replaced, index):
+                continue
+            layer = ctx.text(replaced.target) if replaced.target is not None else "the new layer"
+            yield Report(
+                "TL001",
+                freeze.where.node,
+                f"This freeze{via(freeze.where)} also freezes `{layer}`, which was replaced on line "
+                f"{ctx.line(replaced.where.node)}: the new layer never trains (and if it was the only "
+                "trainable part, nothing does). Freeze first, then replace the layer, or re-enable it "
+                f"afterwards with `{layer}.requires_grad_(True)`.{when(freeze.where)}",
+            )
+            break
+
+
+def _between_is_idle(facts: FileFacts, start: int, stop: int, freeze: SetRequiresGrad) -> bool:
+    """Nothing between the freeze and the re-enable could have used the frozen state."""
+    scopes = {freeze.where.scope, facts.events[stop].where.scope}
+    for event in facts.events[start + 1:stop]:
+        if event.where.scope not in scopes:
+            continue
+        if isinstance(event, TrainingStep | OptimizerBuilt):
+            return False
+        if isinstance(event, ModelPassed | MaybeChanged) and same_root(event.ref, freeze.ref):
+            return False
+    return True
+
+
+@rule("TL014", REQUIRES_GRAD_WORDS)
+def freeze_undone(facts: FileFacts, ctx: Context) -> Iterator[Report]:
+    for index, freeze in of_type(facts, SetRequiresGrad):
+        if freeze.value is not False or not freeze.selector.is_all:
+            continue
+        for later_index, undo in of_type(facts, SetRequiresGrad, index + 1):
+            if undo.value is not True or not undo.selector.is_all or undo.where.conditional:
+                continue
+            if not undo.ref.covers(freeze.ref) or undo.where.node is freeze.where.node:
+                continue
+            if not _between_is_idle(facts, index, later_index, freeze):
+                break
+            yield Report(
+                "TL014",
+                undo.where.node,
+                f"This re-enables every parameter that the freeze on line {ctx.line(freeze.where.node)} froze, "
+                "before any optimizer or training step used the frozen state: the freeze has no effect and "
+                "the whole model trains. Remove this re-enable, or re-enable only the layers meant to train.",
+            )
+            break

@@ -1,0 +1,160 @@
+"""Questions rules ask of the timeline: what an event does to a part of a model, and whether a part is
+trainable, frozen or partly frozen at a given moment."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from typing import TypeVar
+
+from tllint.static.facts import (
+    Event,
+    FileFacts,
+    MaybeChanged,
+    OptimizerBuilt,
+    ParamGroupAdded,
+    ParamsOf,
+    Ref,
+    Replaced,
+    SetRequiresGrad,
+)
+from tllint.static.selectors import TRAINABLE_ONLY
+
+E = TypeVar("E")
+
+# Parameter names that stand for a layer's parameters when a selector has to be evaluated on them.
+_LEAF_SUFFIXES = ("weight", "bias")
+_NESTED_SUFFIXES = ("weight", "bias", "0.weight", "0.bias")
+
+
+class Status(enum.Enum):
+    TRAINABLE = "trainable"
+    FROZEN = "frozen"
+    PARTIAL = "partly frozen"
+    UNKNOWN = "unknown"
+
+
+PARTIAL_EFFECT = "partial"
+UNCHANGED = "unchanged"
+
+
+def of_type(facts: FileFacts, kind: type[E], start: int = 0, stop: int | None = None) -> Iterator[tuple[int, E]]:
+    for index, event in enumerate(facts.events[start:stop], start):
+        if isinstance(event, kind):
+            yield index, event
+
+
+def sample_names(event_ref: Ref, target: Ref, replaced_layer_is_leaf: bool = False) -> list[str] | None:
+    """Parameter names (relative to `event_ref`) that stand for the parameters of `target`."""
+    relative = target.absolute()[1][len(event_ref.absolute()[1]):]
+    if any(part.startswith("@") for part in relative):
+        return None
+    prefix = ".".join(relative)
+    suffixes = _LEAF_SUFFIXES if replaced_layer_is_leaf else _NESTED_SUFFIXES
+    return [f"{prefix}.{s}" if prefix else s for s in suffixes]
+
+
+def effect(event: SetRequiresGrad, target: Ref) -> bool | None | str:
+    """What `event` does to the parameters of `target`: True/False (all of them), 'partial' (some),
+    'unchanged', or None (cannot tell)."""
+    if not event.ref.covers(target):
+        return PARTIAL_EFFECT if target.covers(event.ref) else UNCHANGED
+    if event.selector.is_all:
+        return event.value
+    if event.ref.absolute()[1] == target.absolute()[1]:
+        return PARTIAL_EFFECT
+    names = sample_names(event.ref, target, _is_leaf(target))
+    if names is None:
+        return None
+    outcomes = {event.effect_on(name) for name in names}
+    return outcomes.pop() if len(outcomes) == 1 else None
+
+
+def _is_leaf(target: Ref) -> bool:
+    constructor = target.obj.constructor or ""
+    return target.path == () and constructor.startswith("torch.nn.") and not constructor.endswith(
+        ("Sequential", "ModuleList", "ModuleDict"))
+
+
+def status(facts: FileFacts, target: Ref, before: int) -> Status:
+    """Whether the parameters of `target` are trainable just before event `before`."""
+    current = Status.TRAINABLE if target.obj.fresh else Status.UNKNOWN
+    for event in facts.events[:before]:
+        if isinstance(event, SetRequiresGrad):
+            current = _after_set(current, event, target)
+        elif isinstance(event, Replaced) and event.new is not None:
+            current = _after_replace(current, event, target)
+        elif isinstance(event, MaybeChanged) and (event.ref.covers(target) or target.covers(event.ref)):
+            current = Status.UNKNOWN
+    return current
+
+
+def _after_set(current: Status, event: SetRequiresGrad, target: Ref) -> Status:
+    change = effect(event, target)
+    if change == UNCHANGED:
+        return current
+    if change is None or event.value is None:
+        return Status.UNKNOWN
+    if change == PARTIAL_EFFECT:
+        moved = {
+            (Status.TRAINABLE, False): Status.PARTIAL,
+            (Status.FROZEN, True): Status.PARTIAL,
+            (Status.PARTIAL, True): Status.UNKNOWN,
+        }.get((current, event.value), current)
+        return _maybe(current, moved, event.where.conditional)
+    new = Status.TRAINABLE if change else Status.FROZEN
+    return _maybe(current, new, event.where.conditional)
+
+
+def _after_replace(current: Status, event: Replaced, target: Ref) -> Status:
+    if event.ref.covers(target):
+        return _maybe(current, Status.TRAINABLE if event.new and event.new.fresh else Status.UNKNOWN,
+                      event.where.conditional)
+    if target.strictly_covers(event.ref) and current is Status.FROZEN:
+        if event.has_params is False:
+            return current
+        moved = Status.PARTIAL if event.has_params else Status.UNKNOWN
+        return _maybe(current, moved, event.where.conditional)
+    return current
+
+
+def _maybe(current: Status, new: Status, conditional: bool) -> Status:
+    if not conditional or new is current:
+        return new
+    return Status.UNKNOWN
+
+
+def selects(source: ParamsOf, target: Ref, facts: FileFacts, at: int) -> bool | None:
+    """Whether an optimizer source includes the parameters of `target`."""
+    if not source.ref.covers(target):
+        return False
+    if source.selector.is_all:
+        return True
+    if source.selector is TRAINABLE_ONLY or source.selector.requires_grad_filter:
+        state = status(facts, target, at)
+        return {Status.TRAINABLE: True, Status.FROZEN: False}.get(state)
+    names = sample_names(source.ref, target, _is_leaf(target))
+    if names is None:
+        return None
+    outcomes = {source.selector.matches(n) for n in names}
+    return outcomes.pop() if len(outcomes) == 1 else None
+
+
+def optimizer_covers_later(facts: FileFacts, target: Ref, after: int) -> bool:
+    """A later optimizer or `add_param_group` that (as far as tllint can tell) may include `target`."""
+    for _, event in of_type(facts, OptimizerBuilt, after + 1):
+        if not event.known or any(s.ref.covers(target) for s in event.sources()):
+            return True
+    for _, added in of_type(facts, ParamGroupAdded, after + 1):
+        if not added.sources or any(s.ref.covers(target) or target.covers(s.ref) for s in added.sources):
+            return True
+    return False
+
+
+def touches(event: Event, target: Ref) -> bool:
+    ref = getattr(event, "ref", None)
+    return isinstance(ref, Ref) and (ref.covers(target) or target.covers(ref))
+
+
+def same_root(a: Ref, b: Ref) -> bool:
+    return a.absolute()[0] is b.absolute()[0]
