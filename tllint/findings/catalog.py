@@ -29,7 +29,7 @@ class RuleInfo:
     summary: str = ""
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 S, R = Half.STATIC, Half.RUNTIME
 
 _RULES = (
@@ -76,7 +76,7 @@ _RULES = (
     RuleInfo("TL103", "frozen-in-optimizer", W, R, summary="the optimizer holds frozen parameters"),
     RuleInfo("TL104", "trainable-not-in-optimizer", E, R,
              summary="parameters that receive gradients are in no param group"),
-    RuleInfo("TL105", "frozen-batchnorm-updates", I, R,
+    RuleInfo("TL105", "frozen-batchnorm-updates", N, R,
              summary="a frozen normalization layer still updates its running statistics"),
     RuleInfo("TL107", "zero-learning-rate", W, R,
              summary="a param group with lr == 0 holds trainable parameters"),
@@ -84,7 +84,7 @@ _RULES = (
              summary="the optimizer holds parameters that are not in the model"),
 )
 
-del E, W, I, S, R
+del E, W, N, S, R
 
 CATALOG: dict[str, RuleInfo] = {rule.code: rule for rule in _RULES}
 BY_NAME: dict[str, RuleInfo] = {rule.name: rule for rule in _RULES}

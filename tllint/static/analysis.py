@@ -10,7 +10,7 @@ a test cannot be read, the pass records nothing rather than guess.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -45,6 +45,7 @@ from tllint.static.facts import (
     SetRequiresGrad,
     TrainingStep,
     Value,
+    WeightsLoaded,
     Where,
 )
 from tllint.static.imports import ImportTable, dotted
@@ -69,6 +70,7 @@ MISSPELLINGS = frozenset(
      "require_grads", "requries_grad", "reqires_grad", "requires_gard", "requiers_grad", "requires_grade"}
 )
 MAX_INLINE_DEPTH = 4
+HEAD_PLACEHOLDER = "@classifier"  # the head `reset_classifier()` rebuilds, wherever the architecture keeps it
 MAX_LITERAL_LOOP = 8
 MUTATING_CALL_WORDS = ("freeze", "trainable", "requires_grad", "set_grad", "unlock", "lock_")
 
@@ -344,7 +346,7 @@ class FileAnalysis:
         for name in _target_names(node.target):
             env[name] = UNKNOWN
         condition = Condition(f"for {self.text(node.target)} in {self.text(node.iter)}")
-        inner = replace(frame, env=env, conditions=frame.conditions + (condition,), loop_locals=loop_locals)
+        inner = replace(frame, env=env, conditions=(*frame.conditions, condition), loop_locals=loop_locals)
         self.block(node.body, inner)
         self._merge_into(frame, [inner.env])
 
@@ -373,10 +375,8 @@ class FileAnalysis:
             env[element.value] = replace(iterable, name_var=name_var, site=site_node)
 
     def expression_statement(self, node: cst.BaseExpression, line: cst.CSTNode, frame: Frame) -> None:
-        if isinstance(node, cst.Comparison) and any(_is_requires_grad(part) for part in _comparison_sides(node)):
-            if all(isinstance(t.operator, cst.Equal | cst.NotEqual | cst.Is | cst.IsNot) for t in node.comparisons):
-                self.facts.discarded_comparisons.append(
-                    DiscardedComparison(self.where(line, frame), self.text(node)))
+        if _is_requires_grad_comparison(node):
+            self.facts.discarded_comparisons.append(DiscardedComparison(self.where(line, frame), self.text(node)))
         lazy = _lazy_freeze_kind(node)
         if lazy is not None:
             self.facts.lazy_freezes.append(LazyFreeze(self.where(line, frame), lazy))
@@ -424,7 +424,7 @@ class FileAnalysis:
             receiver = self.promote(receiver_node, frame)
         if not isinstance(receiver, Ref):
             return
-        path = receiver.path + (attr,)
+        path = (*receiver.path, attr)
         if not receiver.obj.is_module:
             receiver.obj.attached[path] = value  # a plain object's attribute: `self.model = ...`
             return
@@ -546,7 +546,7 @@ class FileAnalysis:
             return UNKNOWN
         if attr in ("module", "_orig_mod") and base.wrapped:
             return replace(base, wrapped=False)
-        path = base.path + (attr,)
+        path = (*base.path, attr)
         if path in base.obj.attached:
             return base.obj.attached[path]
         if not base.obj.is_module:
@@ -701,14 +701,20 @@ class FileAnalysis:
             name = _string(args[0].value)
             layer = self.value(args[1].value, frame)
             if name is not None and isinstance(layer, Ref):
-                slot = Ref(ref.obj, ref.path + (name,))
+                slot = Ref(ref.obj, (*ref.path, name))
                 ref.obj.attached[slot.path] = layer
                 _attach(layer.obj, ref.obj, slot.path)
                 self.emit(Replaced(slot, layer.obj, self.where(statement, frame), node, args[1].value))
             return UNKNOWN
         if method == "reset_classifier":
-            new = ModelObject("the new classifier", Origin.LAYER, node, has_params=_reset_has_params(node))
-            self.emit(Replaced(Ref(ref.obj, ref.path + ("@classifier",)), new, self.where(statement, frame), node))
+            label = f"the classifier `{self.text(node)}` created"
+            new = ModelObject(label, Origin.LAYER, node, has_params=_reset_has_params(node))
+            self.emit(Replaced(Ref(ref.obj, (*ref.path, HEAD_PLACEHOLDER)), new, self.where(statement, frame)))
+            return UNKNOWN
+        if method == "load_state_dict":
+            for arg in args:
+                self.value(arg.value, frame)
+            self.emit(WeightsLoaded(ref, self.where(statement, frame)))
             return UNKNOWN
         if method == "apply":
             self.emit(MaybeChanged(ref, self.where(statement, frame)))
@@ -842,7 +848,7 @@ class FileAnalysis:
             base = self.value(node.value, frame)
             if isinstance(base, Ref) and not base.obj.is_module:
                 obj = ModelObject(self.text(node), Origin.INFERRED, node)
-                base.obj.attached[base.path + (node.attr.value,)] = Ref(obj)
+                base.obj.attached[(*base.path, node.attr.value)] = Ref(obj)
                 self.facts.module_evidence.add(obj.uid)
                 return Ref(obj)
         return None
@@ -857,7 +863,7 @@ class FileAnalysis:
             return None
         function.analysing = True
         params = [p.name.value for p in function.node.params.params]
-        env: dict[str, Value] = {}
+        env: dict[str, Value] = dict(frame.env) if function.owner is None else {}
         param_objects: dict[str, ModelObject] = {}
         for index, name in enumerate(params):
             if index == 0 and function.owner is not None:
@@ -919,7 +925,9 @@ class FileAnalysis:
         literals = {name: v.value for name, v in bindings.items() if isinstance(v, Literal)}
         mapping = {summary.param_objects[name]: v for name, v in bindings.items()
                    if isinstance(v, Ref) and name in summary.param_objects}
-        replayer = _Replayer(mapping, literals, Where(statement, frame.scope, frame.conditions, function.name))
+        texts = _argument_texts(summary, function, node, self.text)
+        replayer = _Replayer(mapping, literals, texts,
+                             Where(statement, frame.scope, frame.conditions, function.name))
         for event in summary.events:
             replayed = replayer.event(event)
             if replayed is not None:
@@ -957,17 +965,21 @@ class FileAnalysis:
 class _Replayer:
     """Maps a function's summary events onto the values of one call site."""
 
-    def __init__(self, mapping: dict[ModelObject, Ref], literals: dict[str, object], site: Where) -> None:
+    def __init__(self, mapping: dict[ModelObject, Ref], literals: dict[str, object], texts: dict[str, str],
+                 site: Where) -> None:
         self.mapping = mapping
         self.literals = literals
+        self.texts = texts
         self.site = site
         self.optimizers: dict[int, Optimizer] = {}
 
     def ref(self, ref: Ref) -> Ref | None:
+        """The caller's ref for a ref of the callee; None for the callee's own objects, whose events are
+        already on the timeline from the callee's own interpretation."""
         root, path = ref.absolute()
         target = self.mapping.get(root)
         if target is None:
-            return ref if root.origin is not Origin.PARAMETER else None
+            return None
         return Ref(target.obj, target.path + path, target.wrapped)
 
     def where(self, where: Where) -> Where | None:
@@ -977,6 +989,9 @@ class _Replayer:
                 if bool(self.literals[condition.param]) != condition.polarity:
                     return None
                 continue
+            if condition.param in self.texts:
+                text = self.texts[condition.param]
+                condition = Condition(text if condition.polarity else f"not {text}")
             conditions.append(condition)
         return replace(self.site, conditions=self.site.conditions + tuple(conditions))
 
@@ -1000,7 +1015,7 @@ class _Replayer:
             return None
         if isinstance(event, Replaced | SetRequiresGrad | MaybeChanged | ModelPassed):
             ref = self.ref(event.ref)
-            if ref is None or ref == event.ref and where.scope == event.where.scope:
+            if ref is None:
                 return None
             if isinstance(event, Replaced) and event.new is not None:
                 ref.obj.attached[ref.path] = Ref(event.new)
@@ -1018,8 +1033,13 @@ class _Replayer:
         return replace(event, where=where)
 
     def value(self, value: Value) -> Value:
+        """What the call returns: a parameter maps to the caller's value; a model the callee built is
+        itself (with its events already on the timeline)."""
         if isinstance(value, Ref):
-            return self.ref(value) or UNKNOWN
+            mapped = self.ref(value)
+            if mapped is not None:
+                return mapped
+            return value if value.absolute()[0].origin is not Origin.PARAMETER else UNKNOWN
         if isinstance(value, Optimizer):
             return self.optimizers.get(value.uid, UNKNOWN)
         return value if isinstance(value, Literal) else UNKNOWN
@@ -1094,19 +1114,24 @@ def _is_requires_grad(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Attribute) and node.attr.value == "requires_grad"
 
 
-def _comparison_sides(node: cst.Comparison) -> Iterator[cst.BaseExpression]:
-    yield node.left
-    for target in node.comparisons:
-        yield target.comparator
+def _is_requires_grad_comparison(node: cst.BaseExpression) -> bool:
+    """`p.requires_grad == False` (or `!=`, `is`, `is not`)."""
+    if not isinstance(node, cst.Comparison):
+        return False
+    sides = [node.left, *(target.comparator for target in node.comparisons)]
+    equality = (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)
+    return any(_is_requires_grad(side) for side in sides) and all(
+        isinstance(target.operator, equality) for target in node.comparisons
+    )
 
 
 def _lazy_freeze_kind(node: cst.BaseExpression) -> str | None:
     """`map(lambda p: p.requires_grad_(False), ...)` or `(p.requires_grad_(False) for p in ...)` alone."""
     if isinstance(node, cst.GeneratorExp) and _touches_requires_grad(node.elt):
         return "generator expression"
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("map", "filter"):
-        if node.args and _touches_requires_grad(node.args[0].value):
-            return f"{node.func.value}()"
+    lazy_call = isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("map", "filter")
+    if lazy_call and node.args and _touches_requires_grad(node.args[0].value):
+        return f"{node.func.value}()"
     return None
 
 
@@ -1280,6 +1305,16 @@ def _bind_arguments(summary: Summary, function: FunctionDef, node: cst.Call, arg
         if arg.keyword is not None:
             bindings[arg.keyword.value] = value
     return bindings
+
+
+def _argument_texts(summary: Summary, function: FunctionDef, node: cst.Call,
+                    text: Callable[[cst.CSTNode], str]) -> dict[str, str]:
+    """The source text each parameter is called with, to say `when args.freeze` rather than `when flag`."""
+    params = summary.params[1:] if function.owner is not None else summary.params
+    texts = {param: text(arg.value) for param, arg in zip(params, node.args, strict=False)
+             if arg.keyword is None and arg.star == ""}
+    texts.update({arg.keyword.value: text(arg.value) for arg in node.args if arg.keyword is not None})
+    return texts
 
 
 def _name_test(test: cst.BaseExpression, name_vars: set[str], param_vars: set[str], frame: Frame

@@ -7,6 +7,7 @@ for files that have a finding.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -62,14 +63,48 @@ def _input_finding(path: str, line: int, column: int, message: str) -> Finding:
     return Finding(info.code, info.name, info.severity, message, path, Span(line, column, line, column))
 
 
+MAX_BRACKET_DEPTH = 200  # CPython's own limit ("too many nested parentheses"); deeper input crashes parsers
+_BRACKETS = re.compile(r"[()\[\]{}]")
+
+
 def parse(text: str, path: str) -> cst.Module | Finding:
+    """libcst's tree, or TL000 at the position CPython itself reports for the error."""
+    if _bracket_depth(text) > MAX_BRACKET_DEPTH:
+        error = _compile_error(text)
+        if error is not None:
+            return _syntax_finding(path, error)
     try:
         return cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
-        line, column = max(error.raw_line, 1), error.raw_column + 1
-        return _input_finding(path, line, column, f"syntax error, the file was not checked: {error.message}")
-    except RecursionError:
-        return _input_finding(path, 1, 1, "the file nests expressions too deeply to parse; it was not checked")
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+        error = _compile_error(text)
+        if error is None:
+            return _input_finding(path, 1, 1, "tllint cannot parse this file (valid for Python, too complex for "
+                                  "libcst); it was not checked")
+        return _syntax_finding(path, error)
+
+
+def _bracket_depth(text: str) -> int:
+    """Nesting depth of brackets, counting those in strings and comments too: an upper bound, cheaply."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "([{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _compile_error(text: str) -> SyntaxError | None:
+    try:
+        compile(text, "<tllint>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return error
+    except (RecursionError, MemoryError, ValueError) as error:
+        return SyntaxError(str(error) or type(error).__name__)
+    return None
+
+
+def _syntax_finding(path: str, error: SyntaxError) -> Finding:
+    line, column = max(error.lineno or 1, 1), max(error.offset or 1, 1)
+    return _input_finding(path, line, column, f"syntax error, the file was not checked: {error.msg}")
 
 
 class Locator:

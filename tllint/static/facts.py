@@ -233,7 +233,7 @@ class SetRequiresGrad:
     value: bool | None
     where: Where
 
-    def effect_on(self, name: str) -> bool | None | str:
+    def effect_on(self, name: str) -> bool | str | None:
         """What this event does to the parameter `name` (relative to `ref`): True, False, 'unchanged', None."""
         chosen = self.selector.matches(name)
         if chosen is None:
@@ -278,6 +278,14 @@ class TrainingStep:
 
 
 @dataclass(frozen=True)
+class WeightsLoaded:
+    """`ref.load_state_dict(...)`: its parameters now hold saved values, replaced layers included."""
+
+    ref: Ref
+    where: Where
+
+
+@dataclass(frozen=True)
 class ModelPassed:
     """The model is handed to a call the pass cannot see into (it may train it)."""
 
@@ -294,6 +302,7 @@ Event = (
     | MaybeChanged
     | TrainingStep
     | ModelPassed
+    | WeightsLoaded
 )
 
 

@@ -54,7 +54,7 @@ def sample_names(event_ref: Ref, target: Ref, replaced_layer_is_leaf: bool = Fal
     return [f"{prefix}.{s}" if prefix else s for s in suffixes]
 
 
-def effect(event: SetRequiresGrad, target: Ref) -> bool | None | str:
+def effect(event: SetRequiresGrad, target: Ref) -> bool | str | None:
     """What `event` does to the parameters of `target`: True/False (all of them), 'partial' (some),
     'unchanged', or None (cannot tell)."""
     if not event.ref.covers(target):

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import libcst as cst
 
-from tllint.static.facts import FileFacts, Where
+from tllint.static.facts import FileFacts, Replaced, Where
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,23 @@ def rule(code: str, triggers: tuple[str, ...]) -> Callable[[Check], Check]:
 
 def when(where: Where) -> str:
     """A sentence saying under which condition an event happens, or nothing when it always does."""
-    if where.via is not None and not where.conditions:
-        return ""
     if not where.conditions:
         return ""
-    return f" This happens when `{where.condition_text()}`."
+    return f" This happens whenever `{where.condition_text()}` holds."
+
+
+def layer_text(ctx: Context, replaced: Replaced) -> str:
+    """How messages name a replaced layer: its assignment target, or what built it."""
+    if replaced.target is not None:
+        return f"`{ctx.text(replaced.target)}`"
+    return replaced.new.label if replaced.new is not None else "the new layer"
+
+
+def replayed_together(*wheres: Where) -> bool:
+    """All these events were replayed from one call of a same-file helper: the helper's own body already
+    shows the same mistake, and is where it is reported."""
+    first = wheres[0]
+    return first.via is not None and all(w.via == first.via and w.node is first.node for w in wheres)
 
 
 def via(where: Where) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.static.analysis import HEAD_PLACEHOLDER
 from tllint.static.facts import (
     FileFacts,
     MaybeChanged,
@@ -12,24 +13,35 @@ from tllint.static.facts import (
     Replaced,
     SetRequiresGrad,
     TrainingStep,
+    WeightsLoaded,
 )
-from tllint.static.rules import REQUIRES_GRAD_WORDS, Context, Report, rule, via, when
+from tllint.static.rules import (
+    REQUIRES_GRAD_WORDS,
+    Context,
+    Report,
+    layer_text,
+    replayed_together,
+    rule,
+    via,
+    when,
+)
 from tllint.static.timeline import effect, of_type, same_root
 
 
 def _reenabled_later(facts: FileFacts, replaced: Replaced, after: int) -> bool:
     """A later event that re-enables (or may re-enable, or rebuilds) the replaced layer."""
+    placeholder = HEAD_PLACEHOLDER in replaced.ref.path
     for event in facts.events[after + 1:]:
         if isinstance(event, SetRequiresGrad):
             change = effect(event, replaced.ref)
-            inside = replaced.ref.covers(event.ref)
+            inside = replaced.ref.covers(event.ref) or (
+                placeholder and same_root(event.ref, replaced.ref) and event.ref.absolute()[1]
+            )
             if change in (True, None) or (inside and event.value is not False):
                 return True
-        elif isinstance(event, MaybeChanged) and (
+        elif (isinstance(event, MaybeChanged) and (
             event.ref.covers(replaced.ref) or replaced.ref.covers(event.ref)
-        ):
-            return True
-        elif isinstance(event, Replaced) and event.ref.covers(replaced.ref):
+        )) or (isinstance(event, Replaced) and event.ref.covers(replaced.ref)):
             return True
     return False
 
@@ -44,18 +56,27 @@ def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Re
                 continue
             if not freeze.ref.strictly_covers(replaced.ref) or effect(freeze, replaced.ref) is not False:
                 continue
-            if _reenabled_later(facts, replaced, index):
+            if replayed_together(freeze.where, replaced.where):
                 continue
-            layer = ctx.text(replaced.target) if replaced.target is not None else "the new layer"
+            if _reenabled_later(facts, replaced, index) or _loaded_between(facts, replaced, index):
+                continue
+            layer = layer_text(ctx, replaced)
+            target = ctx.text(replaced.target) if replaced.target is not None else "model.get_classifier()"
             yield Report(
                 "TL001",
                 freeze.where.node,
-                f"This freeze{via(freeze.where)} also freezes `{layer}`, which was replaced on line "
+                f"This freeze{via(freeze.where)} also freezes {layer}, which was replaced on line "
                 f"{ctx.line(replaced.where.node)}: the new layer never trains (and if it was the only "
                 "trainable part, nothing does). Freeze first, then replace the layer, or re-enable it "
-                f"afterwards with `{layer}.requires_grad_(True)`.{when(freeze.where)}",
+                f"afterwards with `{target}.requires_grad_(True)`.{when(freeze.where)}",
             )
             break
+
+
+def _loaded_between(facts: FileFacts, replaced: Replaced, freeze_at: int) -> bool:
+    """Saved weights loaded into the model after the replacement: freezing them is deliberate (a teacher)."""
+    start = facts.events.index(replaced)
+    return any(loaded.ref.covers(replaced.ref) for _, loaded in of_type(facts, WeightsLoaded, start, freeze_at))
 
 
 def _between_is_idle(facts: FileFacts, start: int, stop: int, freeze: SetRequiresGrad) -> bool:
@@ -81,6 +102,8 @@ def freeze_undone(facts: FileFacts, ctx: Context) -> Iterator[Report]:
                 continue
             if not undo.ref.covers(freeze.ref) or undo.where.node is freeze.where.node:
                 continue
+            if replayed_together(freeze.where, undo.where):
+                break
             if not _between_is_idle(facts, index, later_index, freeze):
                 break
             yield Report(

@@ -14,7 +14,16 @@ from tllint.static.facts import (
     Replaced,
     SetRequiresGrad,
 )
-from tllint.static.rules import OPTIMIZER_WORDS, Context, Report, rule, via, when
+from tllint.static.rules import (
+    OPTIMIZER_WORDS,
+    Context,
+    Report,
+    layer_text,
+    replayed_together,
+    rule,
+    via,
+    when,
+)
 from tllint.static.timeline import (
     Status,
     of_type,
@@ -60,15 +69,18 @@ def optimizer_before_head_replacement(facts: FileFacts, ctx: Context) -> Iterato
         if not earlier or optimizer_covers_later(facts, replaced.ref, index):
             continue
         _, built = earlier[-1]
-        layer = ctx.text(replaced.target) if replaced.target is not None else "the new layer"
+        if replayed_together(built.where, replaced.where):
+            continue
+        layer = layer_text(ctx, replaced)
+        target = ctx.text(replaced.target) if replaced.target is not None else "model.get_classifier()"
         yield Report(
             "TL010",
             replaced.where.node,
             f"The optimizer built on line {ctx.line(built.where.node)} holds the parameters the model had "
-            f"then; `{layer}` replaced here{via(replaced.where)} is a new layer with new parameters that no "
+            f"then; {layer} replaced here{via(replaced.where)} is a new layer with new parameters that no "
             "optimizer updates, so it keeps its random weights while the rest trains. Build the optimizer "
             f"after replacing the layer, or add it with `optimizer.add_param_group({{'params': "
-            f"{layer}.parameters()}})`.",
+            f"{target}.parameters()}})`.",
         )
 
 
@@ -109,6 +121,8 @@ def unfrozen_params_not_in_optimizer(facts: FileFacts, ctx: Context) -> Iterator
         if not earlier:
             continue
         built_at, built = earlier[-1]
+        if replayed_together(built.where, unfreeze.where):
+            continue
         if status(facts, unfreeze.ref, built_at) is not Status.FROZEN:
             continue
         if _in_optimizer(facts, built, unfreeze.ref, built_at) is not False:
@@ -154,11 +168,12 @@ def head_only_optimizer_without_freeze(facts: FileFacts, ctx: Context) -> Iterat
 
 
 def _ever_frozen(facts: FileFacts, root: object) -> bool:
-    for event in facts.events:
-        if isinstance(event, SetRequiresGrad | MaybeChanged) and event.ref.absolute()[0] is root:
-            if not isinstance(event, SetRequiresGrad) or event.value is not True:
-                return True
-    return False
+    return any(
+        isinstance(event, SetRequiresGrad | MaybeChanged)
+        and event.ref.absolute()[0] is root
+        and not (isinstance(event, SetRequiresGrad) and event.value is True)
+        for event in facts.events
+    )
 
 
 def _other_optimizer_covers(facts: FileFacts, built: OptimizerBuilt, root: object) -> bool:
@@ -173,6 +188,8 @@ def _other_optimizer_covers(facts: FileFacts, built: OptimizerBuilt, root: objec
 @rule("TL015", OPTIMIZER_WORDS)
 def param_in_two_groups(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, built in of_type(facts, OptimizerBuilt):
+        if built.where.via is not None:
+            continue  # which groups overlap does not depend on the caller: the helper's body reports it
         overlap = next(
             (
                 (a, b)

@@ -1,0 +1,97 @@
+"""Bad input never crashes the checker: it becomes a TL000 finding or a clear error, and the run goes on."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_tllint
+from tllint.config import Config
+from tllint.static.engine import check_source
+
+CODES = Config().enabled_codes()
+FREEZE_AFTER = (
+    "from torchvision.models import resnet18\nimport torch.nn as nn\nmodel = resnet18()\n"
+    "model.fc = nn.Linear(512, 2)\nfor p in model.parameters():\n    p.requires_grad = False\n"
+)
+
+
+def codes(data: bytes) -> list[tuple[str, int]]:
+    result = check_source(data, "x.py", CODES)
+    assert not result.errors
+    return [(f.code, f.span.line) for f in result.findings]
+
+
+def test_syntax_error_is_tl000_at_the_error_and_other_files_still_checked(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("import torch\nx = (1,\nmodel.requires_grad = False\n")
+    (tmp_path / "train.py").write_text(FREEZE_AFTER)
+    result = run_tllint("check", "--format", "json", ".", cwd=tmp_path)
+    assert result.returncode == 1
+    found = json.loads(result.stdout)
+    assert [(f["path"], f["code"]) for f in found] == [("broken.py", "TL000"), ("train.py", "TL001")]
+    assert found[0]["line"] >= 2
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", []),
+        (b"# only a comment\n", []),
+        (b"\xef\xbb\xbf" + FREEZE_AFTER.encode(), [("TL001", 5)]),
+        (FREEZE_AFTER.replace("\n", "\r\n").encode(), [("TL001", 5)]),
+        (FREEZE_AFTER.replace("    ", "\t").encode(), [("TL001", 5)]),
+        (b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + FREEZE_AFTER.encode(), [("TL001", 7)]),
+    ],
+    ids=["empty", "comments", "bom", "crlf", "tabs", "latin1-cookie"],
+)
+def test_odd_but_valid_files(data: bytes, expected: list[tuple[str, int]]) -> None:
+    assert codes(data) == expected
+
+
+def test_undecodable_bytes_are_tl000_with_their_position() -> None:
+    data = b"import torch\nname = 'caf\xff'\nmodel.requires_grad = False\n"
+    [finding] = check_source(data, "x.py", CODES).findings
+    assert (finding.code, finding.span.line, finding.span.column) == ("TL000", 2, 12)
+    assert "utf-8" in finding.message
+
+
+def test_unknown_coding_cookie_is_tl000() -> None:
+    [finding] = check_source(b"# coding: klingon\nimport torch\n", "x.py", CODES).findings
+    assert finding.code == "TL000"
+
+
+def test_deep_nesting_does_not_crash() -> None:
+    data = b"import torch\nx = " + b"(" * 5000 + b"1" + b")" * 5000 + b"\nmodel.requires_grad = False\n"
+    result = check_source(data, "x.py", CODES)
+    assert [f.code for f in result.findings] in (["TL000"], [])
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root can read any file")
+def test_unreadable_file_is_an_error_and_the_rest_runs(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.py"
+    secret.write_text(FREEZE_AFTER)
+    secret.chmod(0)
+    (tmp_path / "train.py").write_text(FREEZE_AFTER)
+    result = run_tllint("check", "--format", "json", ".", cwd=tmp_path)
+    assert result.returncode == 2 and "secret.py" in result.stderr
+    assert [f["path"] for f in json.loads(result.stdout)] == ["train.py"]
+
+
+def test_directory_named_like_a_python_file_and_symlink_loop(tmp_path: Path) -> None:
+    (tmp_path / "pkg.py").mkdir()
+    (tmp_path / "pkg.py" / "train.py").write_text(FREEZE_AFTER)
+    (tmp_path / "pkg.py" / "loop").symlink_to(tmp_path)
+    result = run_tllint("check", "--format", "json", "pkg.py", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert [f["path"] for f in json.loads(result.stdout)] == ["pkg.py/train.py"]
+
+
+def test_python_312_syntax_parses() -> None:
+    data = b"type Point = tuple[float, float]\ndef first[T](xs: list[T]) -> T:\n    return xs[0]\n" + (
+        FREEZE_AFTER.encode())
+    assert codes(data) == [("TL001", 8)]

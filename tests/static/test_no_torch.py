@@ -1,0 +1,28 @@
+"""The static checker must never import torch (it runs as a pre-commit hook, in milliseconds)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import REPO
+
+PROBE = textwrap.dedent("""\
+    import sys
+    from click.testing import CliRunner
+    from tllint.cli import main
+    result = CliRunner().invoke(main, ["check", sys.argv[1]])
+    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "timm", "transformers"))
+    print(result.exit_code, heavy)
+""")
+
+
+def test_static_check_imports_no_torch(tmp_path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text("import torch\nfrom torchvision.models import resnet18\nimport torch.nn as nn\n"
+                      "model = resnet18()\nmodel.fc = nn.Linear(512, 2)\n"
+                      "for p in model.parameters():\n    p.requires_grad = False\n")
+    result = subprocess.run([sys.executable, "-c", PROBE, str(script)], cwd=REPO, capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "1 []", result.stdout + result.stderr
