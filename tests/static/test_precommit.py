@@ -1,0 +1,59 @@
+"""The real `pre-commit` runs this repository's hook: a wrong freeze order fails it, a right one passes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.static.test_cli import RIGHT_ORDER, WRONG_ORDER
+
+pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None or shutil.which("git") is None,
+                                reason="pre-commit and git are needed")
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"})
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A snapshot of this checkout (committed or not) as a git repository pre-commit can install from."""
+    snapshot = tmp_path_factory.mktemp("hook") / "tllint"
+    ignore = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".tllint_cache",
+                                    "*.egg-info", "bench", "fixtures", "tests", "notes")
+    shutil.copytree(REPO, snapshot, ignore=ignore)
+    git("init", "-q", cwd=snapshot)
+    git("add", "-A", cwd=snapshot)
+    git("commit", "-qm", "snapshot", cwd=snapshot)
+    return snapshot
+
+
+def try_repo(hook_repo: Path, project: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
+    return subprocess.run(["pre-commit", "try-repo", str(hook_repo), "tllint", "--color", "never"], cwd=project,
+                          capture_output=True, text=True, env=env, timeout=900)
+
+
+def test_hook_fails_on_wrong_order_and_passes_on_right_order(hook_repo: Path, tmp_path: Path) -> None:
+    home = tmp_path / "pre-commit-home"
+    project = tmp_path / "project"
+    project.mkdir()
+    git("init", "-q", cwd=project)
+    (project / "train.py").write_text(WRONG_ORDER)
+    git("add", "train.py", cwd=project)
+    failing = try_repo(hook_repo, project, home)
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    assert "train.py:6:1: TL001" in failing.stdout
+
+    (project / "train.py").write_text(RIGHT_ORDER)
+    git("add", "train.py", cwd=project)
+    passing = try_repo(hook_repo, project, home)
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "Passed" in passing.stdout
