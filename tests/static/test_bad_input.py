@@ -15,7 +15,7 @@ from tllint.static.engine import check_source
 
 CODES = Config().enabled_codes()
 FREEZE_AFTER = (
-    "from torchvision.models import resnet18\nimport torch.nn as nn\nmodel = resnet18()\n"
+    "from torchvision.models import resnet18\nimport torch.nn as nn\nmodel = resnet18(weights='DEFAULT')\n"
     "model.fc = nn.Linear(512, 2)\nfor p in model.parameters():\n    p.requires_grad = False\n"
 )
 

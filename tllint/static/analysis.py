@@ -419,7 +419,10 @@ class FileAnalysis:
             if attr == "requires_grad":
                 self.requires_grad_write(receiver, receiver_node, value_node, line, frame)
             return
-        is_module_value = isinstance(value, Ref) and value.path == () and value.obj.is_module
+        is_module_value = (
+            isinstance(value, Ref) and value.path == () and value.obj.is_module
+            and (value.obj.origin is not Origin.PARAMETER or value.obj.uid in self.facts.module_evidence)
+        )
         if not isinstance(receiver, Ref) and is_module_value:
             receiver = self.promote(receiver_node, frame)
         if not isinstance(receiver, Ref):
@@ -446,7 +449,8 @@ class FileAnalysis:
         elif isinstance(receiver, Ref) and _names_a_parameter(receiver):
             obj_ref = Ref(receiver.obj, receiver.path[:-1])
             leaf = receiver.path[-1]
-            self.set_requires_grad(obj_ref, sel.equals_any((leaf,), leaf), value_node, line, frame)
+            self.set_requires_grad(obj_ref, sel.name_test("equals", (leaf,), leaf, receiver_node), value_node, line,
+                                   frame)
         elif isinstance(receiver_node, cst.Name):
             self.detect_loss_rebuild(receiver_node.value, None, line, frame, forced=True)
 
@@ -759,8 +763,13 @@ class FileAnalysis:
         if constructor is not None:
             for arg in node.args:
                 self.value(arg.value, frame)
-            return self.new_object(node, frame, statement, Origin.LIBRARY, constructor,
-                                   pretrained=_pretrained(node, constructor))
+            ref = self.new_object(node, frame, statement, Origin.LIBRARY, constructor,
+                                  pretrained=_pretrained(node, constructor))
+            if constructor.startswith("torchvision."):
+                ref.obj.deprecated_args = tuple(
+                    arg for arg in node.args
+                    if arg.keyword is not None and arg.keyword.value in ("pretrained", "pretrained_backbone"))
+            return ref
         return None
 
     def builtin_call(self, name: str, node: cst.Call, frame: Frame, statement: cst.CSTNode) -> Value | None:
@@ -814,8 +823,9 @@ class FileAnalysis:
                 has_params = False
         else:
             has_params = True
-        return self.new_object(node, frame, statement, Origin.LAYER, f"torch.nn.{class_name}",
-                               has_params=has_params)
+        ref = self.new_object(node, frame, statement, Origin.LAYER, f"torch.nn.{class_name}", has_params=has_params)
+        ref.obj.in_features = _in_features(class_name, node, members)
+        return ref
 
     def build_optimizer(self, node: cst.Call, qual: str, frame: Frame, statement: cst.CSTNode) -> Value:
         params_node = _keyword(node, "params") or _keyword(node, "model_or_params")
@@ -1274,17 +1284,35 @@ def _model_constructor(qual: str, node: cst.Call) -> str | None:
     return None
 
 
+def _in_features(class_name: str, node: cst.Call, members: list[Value]) -> int | None:
+    """The literal input size of a new layer; a Sequential takes it from its first layer with parameters."""
+    if class_name in ("Linear", "Conv1d", "Conv2d", "Conv3d", "Bilinear", "LazyLinear"):
+        size = _keyword(node, "in_features") or _keyword(node, "in_channels") or (
+            node.args[0].value if node.args and node.args[0].keyword is None else None)
+        return int(size.value, 0) if isinstance(size, cst.Integer) else None
+    if class_name == "Sequential":
+        for member in members:
+            if not isinstance(member, Ref) or member.obj.has_params is None:
+                return None
+            if member.obj.has_params:
+                return member.obj.in_features
+    return None
+
+
 def _pretrained(node: cst.Call, constructor: str) -> bool | None:
     if constructor.endswith(("from_pretrained",)):
         return True
     weights = _keyword(node, "weights")
     if weights is not None:
-        literal = isinstance(weights, cst.Name) and weights.value == "None"
-        return False if literal else (None if isinstance(weights, cst.Name) and weights.value != "None" and
-                                      weights.value.islower() else True)
+        if isinstance(weights, cst.Name) and weights.value == "None":
+            return False
+        named = isinstance(weights, cst.Attribute) and weights.attr.value.isupper()  # ResNet18_Weights.DEFAULT
+        return True if named or isinstance(weights, cst.SimpleString | cst.Call) else None
     pretrained = _keyword(node, "pretrained")
     if pretrained is not None:
         return _bool_literal(pretrained)
+    if _keyword(node, "checkpoint_path") is not None or _keyword(node, "pretrained_cfg_overlay") is not None:
+        return None  # timm loads a local checkpoint
     if constructor.startswith(("torchvision.", "timm:")):
         return False
     return None
@@ -1344,15 +1372,15 @@ def _name_test(test: cst.BaseExpression, name_vars: set[str], param_vars: set[st
             literal = _string(left)
             if literal is None:
                 return None
-            chosen = sel.contains(literal, text)
+            chosen = sel.name_test("contains", (literal,), text, test)
             return chosen if isinstance(op, cst.In) else chosen.negate()
         if isinstance(left, cst.Name) and left.value in name_vars:
             options = _strings(right, frame)
             if isinstance(op, cst.Equal | cst.NotEqual) and options is not None and len(options) == 1:
-                chosen = sel.equals_any(options, text)
+                chosen = sel.name_test("equals", options, text, test)
                 return chosen if isinstance(op, cst.Equal) else chosen.negate()
             if isinstance(op, cst.In | cst.NotIn) and options is not None:
-                chosen = sel.equals_any(options, text)
+                chosen = sel.name_test("equals", options, text, test)
                 return chosen if isinstance(op, cst.In) else chosen.negate()
         return None
     if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute):
@@ -1361,10 +1389,8 @@ def _name_test(test: cst.BaseExpression, name_vars: set[str], param_vars: set[st
             options = _strings(test.args[0].value, frame)
             if options is None:
                 return None
-            if method == "startswith":
-                return sel.startswith(options, text)
-            if method == "endswith":
-                return sel.endswith(options, text)
+            if method in ("startswith", "endswith"):
+                return sel.name_test(method, options, text, test)
         return None
     if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "any" and test.args:
         generator = test.args[0].value
@@ -1378,7 +1404,7 @@ def _name_test(test: cst.BaseExpression, name_vars: set[str], param_vars: set[st
             if (isinstance(element.left, cst.Name) and element.left.value == var
                     and isinstance(comparison.operator, cst.In) and isinstance(comparison.comparator, cst.Name)
                     and comparison.comparator.value in name_vars):
-                return sel.any_contained(options, text)
+                return sel.name_test("contains", options, text, test)
         return None
     return None
 

@@ -120,3 +120,11 @@ def timm_model(model_name: str) -> Architecture | None:
 def table_versions() -> dict[str, str]:
     """Library versions the table was generated with: {"torch": ..., "torchvision": ..., "timm": ...}."""
     return dict(_table()["header"]["versions"])
+
+
+def torchvision_backbone(builder: str) -> Architecture | None:
+    """The classification model a detection or segmentation builder uses as its backbone, by name:
+    `fasterrcnn_resnet50_fpn` -> resnet50, `ssdlite320_mobilenet_v3_large` -> mobilenet_v3_large."""
+    name = builder.rpartition(".")[2]
+    candidates = [known for known in _table()["torchvision"] if known in name and known != name]
+    return _entry("torchvision", max(candidates, key=len)) if candidates else None

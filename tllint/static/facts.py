@@ -45,6 +45,8 @@ class ModelObject:
     pretrained: bool | None = None  # None: unknown
     has_params: bool | None = True
     is_module: bool = True  # False for plain namespace objects (`self` of a non-Module class)
+    in_features: int | None = None  # a literal input size: `nn.Linear(512, 10)`, or a Sequential starting with one
+    deprecated_args: tuple[cst.Arg, ...] = ()  # torchvision `pretrained=` / `pretrained_backbone=`
     parent: tuple[ModelObject, tuple[str, ...]] | None = None
     attached: dict[tuple[str, ...], Value] = field(default_factory=dict)
     uid: int = field(default_factory=lambda: next(_ids))

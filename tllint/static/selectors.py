@@ -1,14 +1,35 @@
 """Which parameters a freeze, an unfreeze or an optimizer source chooses, as a predicate on parameter names.
 
 A selector answers True/False for a parameter name (relative to the model ref the loop runs over), or
-None when the pass cannot tell (a counter, an index, an unreadable test). Name tests keep their string
-literals so that architecture-aware rules can check them against real parameter names.
+None when the pass cannot tell (a counter, an index, an unreadable test). Each name test it is made of is
+kept as an `Atom` (its kind, literal and source node) so that architecture-aware rules can check the
+literals against the real parameter names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import libcst as cst
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One name test: `"fc" in name` is Atom("contains", "fc"); `node` is the test in the source."""
+
+    kind: str  # "contains" | "startswith" | "endswith" | "equals"
+    literal: str
+    node: cst.CSTNode | None = None
+
+    def matches(self, name: str) -> bool:
+        if self.kind == "contains":
+            return self.literal in name
+        if self.kind == "startswith":
+            return name.startswith(self.literal)
+        if self.kind == "endswith":
+            return name.endswith(self.literal)
+        return name == self.literal
 
 
 @dataclass(frozen=True)
@@ -17,9 +38,10 @@ class Selector:
 
     test: Callable[[str], bool | None]
     text: str
-    literals: tuple[str, ...] = ()
+    atoms: tuple[Atom, ...] = ()
     requires_grad_filter: bool = False  # chooses by current `requires_grad` (filter(lambda p: p.requires_grad))
     is_all: bool = False
+    child_names: bool = False  # the atoms test a child's name (`named_children()`), not a parameter's
 
     def matches(self, name: str) -> bool | None:
         return self.test(name)
@@ -31,7 +53,7 @@ class Selector:
         return Selector(
             lambda n: None if (r := test(n)) is None else not r,
             f"not ({self.text})",
-            self.literals,
+            self.atoms,
             self.requires_grad_filter,
         )
 
@@ -50,12 +72,7 @@ class Selector:
                 return None
             return True
 
-        return Selector(
-            test,
-            f"{self.text} and {other.text}",
-            self.literals + other.literals,
-            self.requires_grad_filter or other.requires_grad_filter,
-        )
+        return self._combined(test, f"{self.text} and {other.text}", other)
 
     def either(self, other: Selector) -> Selector:
         if self.is_all or other.is_all:
@@ -70,25 +87,10 @@ class Selector:
                 return None
             return False
 
-        return Selector(
-            test,
-            f"{self.text} or {other.text}",
-            self.literals + other.literals,
-            self.requires_grad_filter or other.requires_grad_filter,
-        )
+        return self._combined(test, f"{self.text} or {other.text}", other)
 
-    def under(self, prefix: tuple[str, ...]) -> Selector:
-        """The same selector for a loop over a sub-module: names are relative to `prefix`."""
-        if self.is_all or not prefix:
-            return self
-        dotted = ".".join(prefix) + "."
-        test = self.test
-        return Selector(
-            lambda n: test(n[len(dotted):]) if n.startswith(dotted) else False,
-            self.text,
-            self.literals,
-            self.requires_grad_filter,
-        )
+    def _combined(self, test: Callable[[str], bool | None], text: str, other: Selector) -> Selector:
+        return Selector(test, text, self.atoms + other.atoms, self.requires_grad_filter or other.requires_grad_filter)
 
 
 ALL = Selector(lambda _name: True, "every parameter", is_all=True)
@@ -97,29 +99,15 @@ OPAQUE = Selector(lambda _name: None, "a selection tllint cannot read")
 TRAINABLE_ONLY = Selector(lambda _name: None, "p.requires_grad", requires_grad_filter=True)
 
 
-def contains(literal: str, text: str) -> Selector:
-    return Selector(lambda n: literal in n, text, (literal,))
-
-
-def startswith(prefixes: tuple[str, ...], text: str) -> Selector:
-    return Selector(lambda n: n.startswith(prefixes), text, prefixes)
-
-
-def endswith(suffixes: tuple[str, ...], text: str) -> Selector:
-    return Selector(lambda n: n.endswith(suffixes), text, suffixes)
-
-
-def equals_any(names: tuple[str, ...], text: str) -> Selector:
-    return Selector(lambda n: n in names, text, names)
-
-
-def any_contained(literals: tuple[str, ...], text: str) -> Selector:
-    return Selector(lambda n: any(lit in n for lit in literals), text, literals)
+def name_test(kind: str, literals: tuple[str, ...], text: str, node: cst.CSTNode) -> Selector:
+    """`"fc" in name`, `name.startswith(("fc", "head"))`, `name in [...]`, `any(k in name for k in KEYS)`:
+    true when any of the literals passes the test."""
+    atoms = tuple(Atom(kind, literal, node) for literal in literals)
+    return Selector(lambda n: any(atom.matches(n) for atom in atoms), text, atoms)
 
 
 def first_component(selector: Selector) -> Selector:
     """For `named_children()` loops: the test reads the child's name, the first component of a name."""
     test = selector.test
-    return Selector(
-        lambda n: test(n.split(".", 1)[0]), selector.text, selector.literals, selector.requires_grad_filter
-    )
+    return Selector(lambda n: test(n.split(".", 1)[0]), selector.text, selector.atoms, selector.requires_grad_filter,
+                    child_names=True)

@@ -80,6 +80,6 @@ def via(where: Where) -> str:
     return f" (inside `{where.via}()`)" if where.via else ""
 
 
-from tllint.static.rules import attributes, freezing, loss, optimizer  # noqa: E402, F401  (registers the rules)
+from tllint.static.rules import architecture, attributes, freezing, loss, optimizer  # noqa: E402, F401  (registers)
 
 __all__ = ["OPTIMIZER_WORDS", "REQUIRES_GRAD_WORDS", "STATIC_RULES", "Context", "Report", "StaticRule", "rule"]
