@@ -51,6 +51,7 @@ from tllint.static.facts import (
 from tllint.static.imports import ImportTable, dotted
 from tllint.static.knowledge import (
     CONTAINERS,
+    LEAF_LAYERS,
     MODEL_NAMESPACES,
     MODULE_BASES,
     MODULE_ONLY_METHODS,
@@ -320,7 +321,8 @@ class FileAnalysis:
                                  and v.path == before.path for v in seen)
                 if same_model:
                     assert isinstance(before, Ref)
-                    frame.env[name] = replace(before, wrapped=any(isinstance(v, Ref) and v.wrapped for v in seen))
+                    wrapped = next((v.wrapped for v in seen if isinstance(v, Ref) and v.wrapped), before.wrapped)
+                    frame.env[name] = replace(before, wrapped=wrapped)
                 else:
                     frame.env[name] = UNKNOWN
 
@@ -548,8 +550,8 @@ class FileAnalysis:
     def attribute(self, base: Value, attr: str) -> Value:
         if not isinstance(base, Ref):
             return UNKNOWN
-        if attr in ("module", "_orig_mod") and base.wrapped:
-            return replace(base, wrapped=False)
+        if base.wrapped and base.wrapped == f"{attr}.":
+            return replace(base, wrapped="")
         path = (*base.path, attr)
         if path in base.obj.attached:
             return base.obj.attached[path]
@@ -686,7 +688,8 @@ class FileAnalysis:
             self.module_evidence(ref)
         if method in ("parameters", "named_parameters"):
             receiver = node.func.value if isinstance(node.func, cst.Attribute) else node.func
-            return ParamsOf(ref, ALL, method == "named_parameters", label=self.text(receiver))
+            selector = sel.with_prefix(ALL, ref.wrapped) if ref.wrapped else ALL
+            return ParamsOf(replace(ref, wrapped=""), selector, method == "named_parameters", label=self.text(receiver))
         if method in ("children", "modules"):
             return ModuleVar(ref, ALL)
         if method == "named_children":
@@ -712,7 +715,9 @@ class FileAnalysis:
             return UNKNOWN
         if method == "reset_classifier":
             label = f"the classifier `{self.text(node)}` created"
-            new = ModelObject(label, Origin.LAYER, node, has_params=_reset_has_params(node))
+            has_params = _reset_has_params(node)
+            new = ModelObject(label, Origin.LAYER, node, has_params=has_params,
+                              param_names=None if has_params is None else ("weight", "bias") if has_params else ())
             self.emit(Replaced(Ref(ref.obj, (*ref.path, HEAD_PLACEHOLDER)), new, self.where(statement, frame)))
             return UNKNOWN
         if method == "load_state_dict":
@@ -747,7 +752,8 @@ class FileAnalysis:
             inner = self.value(node.args[0].value, frame) if node.args else UNKNOWN
             for arg in node.args[1:]:
                 self.value(arg.value, frame)
-            return replace(inner, wrapped=True) if isinstance(inner, Ref) else UNKNOWN
+            prefix = "_orig_mod." if qual == "torch.compile" else "module."
+            return replace(inner, wrapped=prefix) if isinstance(inner, Ref) else UNKNOWN
         if qual == "copy.deepcopy" and node.args:
             source = self.value(node.args[0].value, frame)
             if isinstance(source, Ref):
@@ -825,7 +831,30 @@ class FileAnalysis:
             has_params = True
         ref = self.new_object(node, frame, statement, Origin.LAYER, f"torch.nn.{class_name}", has_params=has_params)
         ref.obj.in_features = _in_features(class_name, node, members)
+        ref.obj.param_names = self.layer_param_names(class_name, node, members, frame)
         return ref
+
+    def layer_param_names(self, class_name: str, node: cst.Call, members: list[Value], frame: Frame
+                          ) -> tuple[str, ...] | None:
+        """Parameter names of a new layer, for evaluating name filters on it; None when unknown."""
+        if class_name in PARAMLESS_LAYERS:
+            return ()
+        if class_name in LEAF_LAYERS:
+            return ("weight", "bias")
+        if class_name != "Sequential" or not node.args:
+            return None
+        named = _ordered_dict_layers(node.args[0].value) if len(node.args) == 1 else None
+        if named is not None:
+            members = [self.value(layer, frame) for _, layer in named]
+            keys = [key for key, _ in named]
+        else:
+            keys = [str(i) for i in range(len(members))]
+        names: list[str] = []
+        for key, member in zip(keys, members, strict=True):
+            if not isinstance(member, Ref) or member.obj.param_names is None:
+                return None
+            names += [f"{key}.{name}" for name in member.obj.param_names]
+        return tuple(names)
 
     def build_optimizer(self, node: cst.Call, qual: str, frame: Frame, statement: cst.CSTNode) -> Value:
         params_node = _keyword(node, "params") or _keyword(node, "model_or_params")
@@ -1282,6 +1311,25 @@ def _model_constructor(qual: str, node: cst.Call) -> str | None:
     if qual.startswith(MODEL_NAMESPACES) and last[:1].isupper() and "Model" in last and "Config" not in last:
         return qual
     return None
+
+
+def _ordered_dict_layers(node: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]] | None:
+    """`OrderedDict([("drop", nn.Dropout()), ("out", nn.Linear(...))])` as (name, layer) pairs."""
+    if not (isinstance(node, cst.Call) and (dotted(node.func) or "").endswith("OrderedDict") and node.args):
+        return None
+    items = node.args[0].value
+    if not isinstance(items, cst.List | cst.Tuple):
+        return None
+    pairs = []
+    for element in items.elements:
+        pair = element.value
+        if not isinstance(pair, cst.Tuple) or len(pair.elements) != 2:
+            return None
+        key = _string(pair.elements[0].value)
+        if key is None:
+            return None
+        pairs.append((key, pair.elements[1].value))
+    return pairs
 
 
 def _in_features(class_name: str, node: cst.Call, members: list[Value]) -> int | None:

@@ -46,6 +46,7 @@ class ModelObject:
     has_params: bool | None = True
     is_module: bool = True  # False for plain namespace objects (`self` of a non-Module class)
     in_features: int | None = None  # a literal input size: `nn.Linear(512, 10)`, or a Sequential starting with one
+    param_names: tuple[str, ...] | None = None  # a new layer's parameter names when known: ("0.weight", "0.bias")
     deprecated_args: tuple[cst.Arg, ...] = ()  # torchvision `pretrained=` / `pretrained_backbone=`
     parent: tuple[ModelObject, tuple[str, ...]] | None = None
     attached: dict[tuple[str, ...], Value] = field(default_factory=dict)
@@ -59,11 +60,12 @@ class ModelObject:
 
 @dataclass(frozen=True)
 class Ref:
-    """A path inside a model object; `wrapped` marks DataParallel/DDP/compile wrappers (`.module` unwraps)."""
+    """A path inside a model object. `wrapped` is the name prefix a wrapper adds (`module.` for DataParallel and
+    DDP, `_orig_mod.` for torch.compile): `.module` unwraps, and `named_parameters()` names carry it."""
 
     obj: ModelObject
     path: tuple[str, ...] = ()
-    wrapped: bool = False
+    wrapped: str = ""
 
     def absolute(self) -> tuple[ModelObject, tuple[str, ...]]:
         """The outermost object this ref is attached into, and the full path from it."""

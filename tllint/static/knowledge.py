@@ -65,6 +65,11 @@ PARAMLESS_LAYERS = frozenset(
     }
 )
 CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
+# Layers whose parameters are exactly `weight` and `bias`.
+LEAF_LAYERS = frozenset(
+    {"Linear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "BatchNorm1d",
+     "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "Bilinear"}
+)
 
 MODULE_BASES = frozenset(
     {"torch.nn.Module", "torch.nn.modules.module.Module", "pytorch_lightning.LightningModule",

@@ -9,7 +9,7 @@ literals against the real parameter names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -42,9 +42,11 @@ class Selector:
     requires_grad_filter: bool = False  # chooses by current `requires_grad` (filter(lambda p: p.requires_grad))
     is_all: bool = False
     child_names: bool = False  # the atoms test a child's name (`named_children()`), not a parameter's
+    prefix: str = ""  # names the tests see carry this wrapper prefix (`module.` after DataParallel)
 
     def matches(self, name: str) -> bool | None:
-        return self.test(name)
+        """The test on a parameter name as tllint writes it (without any wrapper prefix)."""
+        return self.test(self.prefix + name)
 
     def negate(self) -> Selector:
         if self.is_all:
@@ -55,13 +57,14 @@ class Selector:
             f"not ({self.text})",
             self.atoms,
             self.requires_grad_filter,
+            prefix=self.prefix,
         )
 
     def both(self, other: Selector) -> Selector:
         if self.is_all:
-            return other
+            return replace(other, prefix=other.prefix or self.prefix)
         if other.is_all:
-            return self
+            return replace(self, prefix=self.prefix or other.prefix)
         a, b = self.test, other.test
 
         def test(name: str) -> bool | None:
@@ -76,7 +79,7 @@ class Selector:
 
     def either(self, other: Selector) -> Selector:
         if self.is_all or other.is_all:
-            return ALL
+            return replace(ALL, prefix=self.prefix or other.prefix)
         a, b = self.test, other.test
 
         def test(name: str) -> bool | None:
@@ -90,7 +93,8 @@ class Selector:
         return self._combined(test, f"{self.text} or {other.text}", other)
 
     def _combined(self, test: Callable[[str], bool | None], text: str, other: Selector) -> Selector:
-        return Selector(test, text, self.atoms + other.atoms, self.requires_grad_filter or other.requires_grad_filter)
+        return Selector(test, text, self.atoms + other.atoms, self.requires_grad_filter or other.requires_grad_filter,
+                        prefix=self.prefix or other.prefix)
 
 
 ALL = Selector(lambda _name: True, "every parameter", is_all=True)
@@ -111,3 +115,8 @@ def first_component(selector: Selector) -> Selector:
     test = selector.test
     return Selector(lambda n: test(n.split(".", 1)[0]), selector.text, selector.atoms, selector.requires_grad_filter,
                     child_names=True)
+
+
+def with_prefix(selector: Selector, prefix: str) -> Selector:
+    """Parameters of a wrapped model: every name a later test sees starts with `prefix` (`module.`)."""
+    return replace(selector, prefix=prefix)

@@ -12,6 +12,7 @@ from tllint.static.facts import (
     FileFacts,
     MaybeChanged,
     OptimizerBuilt,
+    Origin,
     ParamGroupAdded,
     ParamsOf,
     Ref,
@@ -22,9 +23,8 @@ from tllint.static.selectors import TRAINABLE_ONLY
 
 E = TypeVar("E")
 
-# Parameter names that stand for a layer's parameters when a selector has to be evaluated on them.
-_LEAF_SUFFIXES = ("weight", "bias")
-_NESTED_SUFFIXES = ("weight", "bias", "0.weight", "0.bias")
+# Parameter names that stand for a module's parameters when a selector must be evaluated on them.
+_TYPICAL_SUFFIXES = ("weight", "bias", "0.weight", "0.bias")
 
 
 class Status(enum.Enum):
@@ -44,13 +44,21 @@ def of_type(facts: FileFacts, kind: type[E], start: int = 0, stop: int | None = 
             yield index, event
 
 
-def sample_names(event_ref: Ref, target: Ref, replaced_layer_is_leaf: bool = False) -> list[str] | None:
-    """Parameter names (relative to `event_ref`) that stand for the parameters of `target`."""
+def sample_names(event_ref: Ref, target: Ref) -> list[str] | None:
+    """Parameter names (relative to `event_ref`) that stand for the parameters of `target`: a new layer's
+    own names when known, else typical names under its path; None when the path is a placeholder."""
     relative = target.absolute()[1][len(event_ref.absolute()[1]):]
     if any(part.startswith("@") for part in relative):
         return None
     prefix = ".".join(relative)
-    suffixes = _LEAF_SUFFIXES if replaced_layer_is_leaf else _NESTED_SUFFIXES
+    while target.path in target.obj.attached and isinstance(held := target.obj.attached[target.path], Ref):
+        target = held  # the layer assigned at that path
+    if target.path == () and target.obj.origin is Origin.LAYER:
+        if target.obj.param_names is None:
+            return None
+        suffixes: tuple[str, ...] = target.obj.param_names
+    else:
+        suffixes = _TYPICAL_SUFFIXES
     return [f"{prefix}.{s}" if prefix else s for s in suffixes]
 
 
@@ -63,17 +71,11 @@ def effect(event: SetRequiresGrad, target: Ref) -> bool | str | None:
         return event.value
     if event.ref.absolute()[1] == target.absolute()[1]:
         return PARTIAL_EFFECT
-    names = sample_names(event.ref, target, _is_leaf(target))
+    names = sample_names(event.ref, target)
     if names is None:
         return None
     outcomes = {event.effect_on(name) for name in names}
     return outcomes.pop() if len(outcomes) == 1 else None
-
-
-def _is_leaf(target: Ref) -> bool:
-    constructor = target.obj.constructor or ""
-    return target.path == () and constructor.startswith("torch.nn.") and not constructor.endswith(
-        ("Sequential", "ModuleList", "ModuleDict"))
 
 
 def status(facts: FileFacts, target: Ref, before: int) -> Status:
@@ -133,7 +135,7 @@ def selects(source: ParamsOf, target: Ref, facts: FileFacts, at: int) -> bool | 
     if source.selector is TRAINABLE_ONLY or source.selector.requires_grad_filter:
         state = status(facts, target, at)
         return {Status.TRAINABLE: True, Status.FROZEN: False}.get(state)
-    names = sample_names(source.ref, target, _is_leaf(target))
+    names = sample_names(source.ref, target)
     if names is None:
         return None
     outcomes = {source.selector.matches(n) for n in names}

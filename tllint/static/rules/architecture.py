@@ -24,6 +24,7 @@ from tllint.static.selectors import Atom, Selector
 from tllint.static.timeline import of_type
 
 CONSTRUCTOR_WORDS = ("torchvision", "timm", "models.")
+UNKNOWN_TAIL = "<unknown>"
 
 
 def architecture_of(obj: ModelObject) -> Architecture | None:
@@ -145,7 +146,8 @@ def _known_names(facts: FileFacts, root: ModelObject, arch: Architecture, upto: 
             path = tuple(arch.heads[0].split("."))
         prefix = ".".join(_resolve_negative(path, arch))
         names = [n for n in names if not n.startswith(prefix + ".")]
-        names += [f"{prefix}.weight", f"{prefix}.bias", f"{prefix}.0.weight", f"{prefix}.0.bias"]
+        new_names = replaced.new.param_names if replaced.new is not None else None
+        names += [f"{prefix}.{n}" for n in new_names] if new_names is not None else [f"{prefix}.{UNKNOWN_TAIL}"]
     return names
 
 
@@ -154,7 +156,20 @@ def _unmatched_atoms(selector: Selector, path: tuple[str, ...], names: list[str]
     relative = [n[len(prefix) + 1:] for n in names if n.startswith(prefix + ".")] if prefix else names
     if selector.child_names:
         relative = sorted({n.split(".", 1)[0] for n in relative})
-    return [atom for atom in selector.atoms if atom.node is not None and not any(atom.matches(n) for n in relative)]
+    seen = [selector.prefix + n for n in relative]
+    return [atom for atom in selector.atoms
+            if atom.node is not None and not any(_could_match(atom, n) for n in seen)]
+
+
+def _could_match(atom: Atom, name: str) -> bool:
+    """Whether the atom matches `name`, where a name ending in UNKNOWN_TAIL stands for any name under its
+    prefix (a replaced layer whose own names tllint does not know)."""
+    if not name.endswith(UNKNOWN_TAIL):
+        return atom.matches(name)
+    prefix = name[: -len(UNKNOWN_TAIL)]
+    if atom.kind in ("contains", "endswith"):
+        return True
+    return prefix.startswith(atom.literal) or atom.literal.startswith(prefix)
 
 
 @rule("TL008", REQUIRES_GRAD_WORDS + OPTIMIZER_WORDS)
@@ -162,9 +177,10 @@ def name_filter_matches_nothing(facts: FileFacts, ctx: Context) -> Iterator[Repo
     seen: set[int] = set()
     for index, event in enumerate(facts.events):
         if isinstance(event, SetRequiresGrad):
-            choices = [(event.ref, event.selector)]
+            choices, use = [(event.ref, event.selector)], "the freeze does not do what it says"
         elif isinstance(event, OptimizerBuilt):
             choices = [(source.ref, source.selector) for source in event.sources()]
+            use = "the param group does not get the parameters it names"
         else:
             continue
         for ref, selector in choices:
@@ -181,8 +197,8 @@ def name_filter_matches_nothing(facts: FileFacts, ctx: Context) -> Iterator[Repo
                     "TL008",
                     atom.node,  # type: ignore[arg-type]
                     f"`{atom.literal}` matches no {what} name of `{arch.name}` ({_name_test(atom)}), so this "
-                    f"filter chooses {'nothing' if _positive(selector, atom) else 'everything'} and the "
-                    f"freeze does not do what it says. {_name_hint(arch)}",
+                    f"filter chooses {'nothing' if _positive(selector, atom) else 'everything'} and {use}. "
+                    f"{_name_hint(arch)}",
                 )
 
 
