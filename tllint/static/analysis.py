@@ -1104,7 +1104,16 @@ def _identity(value: Value) -> object:
         return (value.obj.uid, value.path)
     if isinstance(value, Optimizer):
         return value.uid
-    return id(value) if not isinstance(value, Literal) else ("literal", repr(value.value))
+    if isinstance(value, Literal) and _is_plain(value.value):
+        return ("literal", value.value)
+    return id(value)
+
+
+def _is_plain(value: object) -> bool:
+    """Hashable and cheap to compare: a literal number, string, bool, None, or a tuple of strings."""
+    if isinstance(value, tuple):
+        return all(isinstance(v, str) for v in value)
+    return value is None or isinstance(value, int | float | str)
 
 
 def _is_value(value: object) -> bool:
