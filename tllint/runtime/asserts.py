@@ -1,0 +1,100 @@
+"""Asserts for test suites: when the wrong things train, fail with the audit table, offenders marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from tllint.runtime.audit import audit
+from tllint.runtime.probe import Inputs, LossFn
+from tllint.runtime.report import Audit, ParamRow
+from tllint.runtime.table import render
+from tllint.runtime.wrappers import strip_wrapper_prefix
+
+
+def assert_trains(
+    model: nn.Module,
+    example_inputs: Inputs,
+    *,
+    only: Sequence[str] | None = None,
+    all: bool = False,
+    optimizer: torch.optim.Optimizer | None = None,
+    loss_fn: LossFn | None = None,
+) -> Audit:
+    """Exactly the parameters under the module paths `only` (or every parameter, `all=True`) get gradients.
+
+    With an optimizer, those parameters must also be in it at a non-zero lr, and no frozen parameter may be.
+    Returns the audit for further checks.
+    """
+    if (only is None) == (not all):
+        raise TypeError("assert_trains needs exactly one of only=[...] or all=True")
+    result = audit(model, example_inputs, optimizer=optimizer, loss_fn=loss_fn)
+    paths = [strip_wrapper_prefix(path) for path in only or ()]
+    unmatched = [path for path in paths if not any(_under(row.name, path) for row in result.params)]
+    if unmatched:
+        modules = sorted({row.name.split(".")[0] for row in result.params})
+        raise AssertionError(f"no parameter under {unmatched}; top-level modules: {modules}")
+    problems: dict[str, str] = {}
+    for row in result.params:
+        expected = all or any(_under(row.name, path) for path in paths)
+        reason = _reason(row, expected, optimizer is not None)
+        if reason:
+            problems[row.name] = reason
+    if problems:
+        what = "every parameter" if all else f"only {list(only or ())}"
+        title = f"expected {what} to train; {len(problems)} parameter tensors do not match (marked !)"
+        raise AssertionError(f"{render(result, marked=problems, title=title)}\n{_reasons(problems)}")
+    return result
+
+
+def _reasons(problems: dict[str, str]) -> str:
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in problems.items():
+        by_reason.setdefault(reason, []).append(name)
+    return "\n".join(
+        f"  {reason}: {len(names)} ({', '.join(names[:4])}{', ...' if len(names) > 4 else ''})"
+        for reason, names in by_reason.items()
+    )
+
+
+def _under(name: str, path: str) -> bool:
+    return path == "" or name == path or name.startswith(f"{path}.")
+
+
+def _reason(row: ParamRow, expected: bool, with_optimizer: bool) -> str | None:
+    if expected and not row.receives_gradient:
+        return "expected to train, gets no gradient" + ("" if row.requires_grad else " (requires_grad=False)")
+    if not expected and row.receives_gradient:
+        return "expected frozen, gets a gradient"
+    if with_optimizer and expected and not row.in_optimizer:
+        return "expected to train, not in the optimizer"
+    if with_optimizer and expected and row.lr == 0:
+        return "expected to train, its param group has lr=0"
+    if with_optimizer and row.in_optimizer and not row.requires_grad:
+        return "frozen, but in the optimizer"
+    return None
+
+
+def assert_transfer_learning(
+    model: nn.Module,
+    example_inputs: Inputs,
+    trainable: Sequence[str],
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    loss_fn: LossFn | None = None,
+) -> Audit:
+    """Only the new layers (`trainable`, e.g. `["fc"]`) get gradients (and sit in the optimizer)."""
+    return assert_trains(model, example_inputs, only=trainable, optimizer=optimizer, loss_fn=loss_fn)
+
+
+def assert_fine_tuning(
+    model: nn.Module,
+    example_inputs: Inputs,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    loss_fn: LossFn | None = None,
+) -> Audit:
+    """Every parameter gets a gradient (and sits in the optimizer)."""
+    return assert_trains(model, example_inputs, all=True, optimizer=optimizer, loss_fn=loss_fn)
