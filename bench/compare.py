@@ -1,0 +1,129 @@
+"""tllint against TorchFix and ruff on the same folder, interleaved, several repetitions.
+
+    python bench/compare.py DIR [--repeat 3] [--sample K] [--torchfix PATH] [--skip-torchfix]
+
+For each tool: median wall time, CPU time (user + system of the process and its children, from wait4),
+peak RSS, files/s, and the ratios tllint/TorchFix and tllint/ruff (wall time; below 1 means tllint is faster).
+`--sample K` runs every tool on every K-th file only (symlinked into a temporary folder), for when TorchFix on
+the whole folder would take hours. TorchFix pins libcst<1.6, so it lives in its own virtualenv: by default
+/tmp/torchfix-venv, created with `pip install torchfix==0.7.0` when missing. Then the pre-commit case:
+`tllint check` on one generated 500-line training script, startup included, cold (--no-cache) and warm.
+Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TORCHFIX_VENV = Path("/tmp/torchfix-venv")
+ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "NO_COLOR": "1"}
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    code: int
+
+
+def measure(command: list[str], cwd: Path | None = None) -> Run:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode)
+
+
+def torchfix_command(path: str | None) -> list[str]:
+    if path:
+        return [path]
+    binary = TORCHFIX_VENV / "bin" / "torchfix"
+    if not binary.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(TORCHFIX_VENV)], check=True)
+        subprocess.run([str(TORCHFIX_VENV / "bin" / "pip"), "install", "-q", "torchfix==0.7.0"], check=True)
+    return [str(binary)]
+
+
+def sample(folder: Path, every: int, into: Path) -> Path:
+    files = sorted(p for p in folder.rglob("*.py") if p.is_file())[::every]
+    for path in files:
+        link = into / path.relative_to(folder)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(path.resolve())
+    return into
+
+
+def script(lines: int) -> str:
+    head = ("import torch\nimport torch.nn as nn\nfrom torchvision.models import resnet18\n\n"
+            "model = resnet18(weights='IMAGENET1K_V1')\nmodel.fc = nn.Linear(512, 10)\n"
+            "for param in model.parameters():\n    param.requires_grad = False\n"
+            "optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n\n")
+    block = ("def evaluate_{i}(model, loader):\n    model.eval()\n    total = 0.0\n    with torch.no_grad():\n"
+             "        for images, labels in loader:\n            total += (model(images).argmax(1) == labels).sum()\n"
+             "    return total / len(loader.dataset)\n\n")
+    body = "".join(block.format(i=i) for i in range((lines - head.count("\n")) // 8 + 1))
+    return "\n".join((head + body).split("\n")[:lines]) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sample", type=int, default=1, metavar="K")
+    parser.add_argument("--torchfix", help="path of the torchfix executable")
+    parser.add_argument("--skip-torchfix", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.folder.resolve() if args.sample == 1 else sample(args.folder.resolve(), args.sample,
+                                                                        Path(scratch) / "sample")
+        files = sum(1 for p in folder.rglob("*.py") if p.is_file())
+        lines = sum(p.read_bytes().count(b"\n") for p in folder.rglob("*.py") if p.is_file())
+        tools = {"tllint": [sys.executable, "-m", "tllint", "check", "--no-cache", str(folder)],
+                 "ruff": ["ruff", "check", "--no-cache", "--quiet", "--exit-zero", str(folder)]}
+        if not args.skip_torchfix:
+            tools["torchfix"] = [*torchfix_command(args.torchfix), str(folder)]
+        print(f"{folder}: {files} files, {lines:,} lines; {os.cpu_count()} CPUs; {args.repeat} repetitions")
+        runs: dict[str, list[Run]] = {name: [] for name in tools}
+        for _ in range(args.repeat):
+            for name, command in tools.items():  # interleaved: drifts in machine load hit every tool alike
+                runs[name].append(measure(command))
+        medians = {}
+        for name, measured in runs.items():
+            wall = statistics.median(r.wall for r in measured)
+            medians[name] = wall
+            print(f"{name:>9}: wall {wall:8.2f} s  cpu {statistics.median(r.cpu for r in measured):8.2f} s  "
+                  f"peak RSS {max(r.rss_mb for r in measured):7.0f} MB  {files / wall:8.1f} files/s  "
+                  f"exit {sorted({r.code for r in measured})}")
+        for other in ("torchfix", "ruff"):
+            if other in medians:
+                ratio = medians["tllint"] / medians[other]
+                verdict = f"{1 / ratio:.1f}x faster" if ratio < 1 else f"{ratio:.1f}x slower"
+                print(f"tllint/{other} wall ratio: {ratio:.3f} (tllint is {verdict})")
+        precommit(Path(scratch))
+
+
+def precommit(scratch: Path, repeat: int = 11) -> None:
+    """One 500-line script through `tllint check`, as pre-commit runs it: a fresh process each time."""
+    path = scratch / "train.py"
+    path.write_text(script(500))
+    for label, extra in (("cold, --no-cache", ["--no-cache"]), ("warm cache", [])):
+        command = [sys.executable, "-m", "tllint", "check", *extra, str(path)]
+        measure(command, cwd=scratch)
+        walls = [measure(command, cwd=scratch).wall for _ in range(repeat)]
+        print(f"pre-commit, one 500-line file ({label}): median {statistics.median(walls) * 1000:.0f} ms, "
+              f"max {max(walls) * 1000:.0f} ms over {repeat} runs")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Check many files, in worker processes when there are several, with results in the order of the targets.
+
+Workers are forked from the checker (or spawned where fork is unavailable) and import only the static engine:
+no torch, no user code. One file's failure never stops the run: an exception becomes an internal-error message
+naming the file, and a worker that dies outright (a crash in C code, the OOM killer) costs only the files it was
+checking, which are retried one at a time so that the culprit is named.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tllint.findings.model import Finding
+from tllint.static.cache import Cache
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+# The engine (libcst, the pass), the pool and multiprocessing are imported on first use: a run whose files all
+# come from the cache (pre-commit on unchanged files) then starts in a fraction of the time.
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to check: where it is, how to show it, and the codes enabled for it."""
+
+    path: Path
+    display: str
+    codes: frozenset[str]
+
+
+@dataclass
+class Outcome:
+    """What checking one file gave: findings, and messages for stderr (unreadable file, internal error)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on (which can be fewer than the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def check_one(job: Job, cache: Cache | None) -> Outcome:
+    """Read the bytes once, answer from the cache when it has them, else check and remember."""
+    try:
+        data = job.path.read_bytes()
+    except (OSError, ValueError) as error:
+        return Outcome(problems=[f"{job.display}: cannot read: {getattr(error, 'strerror', None) or error}"])
+    try:
+        key = cache.key(data, job.codes) if cache is not None else ""
+        if cache is not None and (hit := cache.load(job.path, key, job.display)) is not None:
+            return Outcome(hit)
+        from tllint.static import engine
+
+        result = engine.check_source(data, job.display, job.codes)
+    except Exception as error:  # a bug in tllint must cost one file, not the run
+        return Outcome(problems=[f"{job.display}: internal error: {type(error).__name__}: {error}"])
+    if cache is not None and not result.errors:
+        cache.store(job.path, key, result.findings)
+    return Outcome(result.findings, result.errors)
+
+
+def _check_chunk(jobs: Sequence[Job], cache: Cache | None) -> list[Outcome]:
+    return [check_one(job, cache) for job in jobs]
+
+
+def check_all(jobs: Sequence[Job], cache: Cache | None, workers: int,
+              progress: Callable[[int], None] | None = None) -> list[Outcome]:
+    """Outcomes in the order of `jobs`; in this process when one worker would do."""
+    workers = min(workers, len(jobs))
+    if workers <= 1:
+        outcomes = []
+        for job in jobs:
+            outcomes.append(check_one(job, cache))
+            if progress is not None:
+                progress(1)
+        return outcomes
+    import tllint.static.engine  # noqa: F401  (imported once here, inherited by every forked worker)
+
+    return _Pool(jobs, cache, workers, progress).run()
+
+
+class _Pool:
+    """Small chunks (a few files) balance big files against small ones; results are put back in place."""
+
+    def __init__(self, jobs: Sequence[Job], cache: Cache | None, workers: int,
+                 progress: Callable[[int], None] | None) -> None:
+        self.jobs, self.cache, self.workers, self.progress = jobs, cache, workers, progress
+        self.outcomes: list[Outcome] = [Outcome()] * len(jobs)
+
+    def run(self) -> list[Outcome]:
+        size = max(1, min(8, len(self.jobs) // (self.workers * 16)))
+        queue = [list(range(start, min(start + size, len(self.jobs)))) for start in range(0, len(self.jobs), size)]
+        while queue:
+            queue, lost = self._round(queue)
+            self._blame(lost)
+        return self.outcomes
+
+    def _round(self, queue: list[list[int]]) -> tuple[list[list[int]], list[int]]:
+        """Run chunks until done or until a worker dies; then return the chunks not yet started and the files
+        that were in flight."""
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        lost: list[int] = []
+        queue = list(reversed(queue))
+        with ProcessPoolExecutor(self.workers, mp_context=_context()) as pool:
+            pending: dict[Future[list[Outcome]], list[int]] = {}
+            while (queue and not lost) or pending:
+                while queue and not lost and len(pending) < self.workers * 4:
+                    chunk = queue.pop()
+                    pending[pool.submit(_check_chunk, [self.jobs[i] for i in chunk], self.cache)] = chunk
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    chunk = pending.pop(future)
+                    try:
+                        self._place(chunk, future.result())
+                    except BrokenProcessPool:
+                        lost.extend(chunk)
+        return list(reversed(queue)), sorted(lost)
+
+    def _blame(self, lost: list[int]) -> None:
+        """Retry the files a dead worker held, alone in a one-worker pool each, so that a second death names its
+        file; the others are checked normally."""
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool: ProcessPoolExecutor | None = None
+        for index in lost:
+            job = self.jobs[index]
+            pool = pool or ProcessPoolExecutor(1, mp_context=_context())
+            try:
+                self._place([index], pool.submit(_check_chunk, [job], self.cache).result())
+            except BrokenProcessPool:
+                pool.shutdown()
+                pool = None
+                self._place([index], [Outcome(problems=[f"{job.display}: internal error: the worker process "
+                                                        "checking this file died"])])
+        if pool is not None:
+            pool.shutdown()
+
+    def _place(self, chunk: list[int], results: list[Outcome]) -> None:
+        for index, outcome in zip(chunk, results, strict=True):
+            self.outcomes[index] = outcome
+        if self.progress is not None:
+            self.progress(len(chunk))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork where it is safe and cheap (Linux: the parent holds no threads), else spawn."""
+    import multiprocessing
+
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
