@@ -371,5 +371,16 @@ class FileFacts:
     backwards: list[Backward] = field(default_factory=list)
     module_evidence: set[int] = field(default_factory=set)  # uids of objects used as modules
 
-    def index(self, event: Event) -> int:
-        return next(i for i, e in enumerate(self.events) if e is event)
+    _by_type: dict[type, list[int]] = field(default_factory=dict, repr=False)
+    _positions: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def positions(self, kind: type) -> list[int]:
+        """Indices of the events of one type, in order; built once, when the rules start asking."""
+        if kind not in self._by_type:
+            self._by_type[kind] = [i for i, event in enumerate(self.events) if isinstance(event, kind)]
+        return self._by_type[kind]
+
+    def position(self, event: Event) -> int:
+        if not self._positions:
+            self._positions.update((id(e), i) for i, e in enumerate(self.events))
+        return self._positions[id(event)]

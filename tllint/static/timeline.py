@@ -4,6 +4,7 @@ trainable, frozen or partly frozen at a given moment."""
 from __future__ import annotations
 
 import enum
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TypeVar
 
@@ -39,9 +40,11 @@ UNCHANGED = "unchanged"
 
 
 def of_type(facts: FileFacts, kind: type[E], start: int = 0, stop: int | None = None) -> Iterator[tuple[int, E]]:
-    for index, event in enumerate(facts.events[start:stop], start):
-        if isinstance(event, kind):
-            yield index, event
+    """The events of one type with their indices, `start <= index < stop`, without scanning the others."""
+    positions = facts.positions(kind)
+    end = len(positions) if stop is None else bisect_left(positions, stop)
+    for index in positions[bisect_left(positions, start):end]:
+        yield index, facts.events[index]  # type: ignore[misc]
 
 
 def sample_names(event_ref: Ref, target: Ref) -> list[str] | None:

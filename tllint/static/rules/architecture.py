@@ -23,7 +23,7 @@ from tllint.static.rules import OPTIMIZER_WORDS, REQUIRES_GRAD_WORDS, Context, R
 from tllint.static.selectors import Atom, Selector
 from tllint.static.timeline import of_type
 
-CONSTRUCTOR_WORDS = ("torchvision", "timm", "models.")
+CONSTRUCTOR_WORDS = ("torchvision", "timm")  # a torchvision or timm model is imported by one of these names
 UNKNOWN_TAIL = "<unknown>"
 
 

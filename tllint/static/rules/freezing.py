@@ -75,7 +75,7 @@ def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Re
 
 def _loaded_between(facts: FileFacts, replaced: Replaced, freeze_at: int) -> bool:
     """Saved weights loaded into the model after the replacement: freezing them is deliberate (a teacher)."""
-    start = facts.events.index(replaced)
+    start = facts.position(replaced)
     return any(loaded.ref.covers(replaced.ref) for _, loaded in of_type(facts, WeightsLoaded, start, freeze_at))
 
 
@@ -94,11 +94,13 @@ def _between_is_idle(facts: FileFacts, start: int, stop: int, freeze: SetRequire
 
 @rule("TL014", REQUIRES_GRAD_WORDS)
 def freeze_undone(facts: FileFacts, ctx: Context) -> Iterator[Report]:
+    undos = [(i, e) for i, e in of_type(facts, SetRequiresGrad)
+             if e.value is True and e.selector.is_all and not e.where.conditional]
     for index, freeze in of_type(facts, SetRequiresGrad):
         if freeze.value is not False or not freeze.selector.is_all:
             continue
-        for later_index, undo in of_type(facts, SetRequiresGrad, index + 1):
-            if undo.value is not True or not undo.selector.is_all or undo.where.conditional:
+        for later_index, undo in undos:
+            if later_index <= index:
                 continue
             if not undo.ref.covers(freeze.ref) or undo.where.node is freeze.where.node:
                 continue
