@@ -15,7 +15,6 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -37,10 +36,6 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     parsed: bool = False
-
-
-class UnreadableFile(Exception):
-    """The path could not be read at all (missing, a directory, no permission): a usage error, not a finding."""
 
 
 def decode(data: bytes, path: str) -> str | Finding:
@@ -259,11 +254,3 @@ def _locate(reports: list[Report], locator: Locator, text: str, path: str) -> li
             continue
         findings.setdefault((report.code, span), finding)
     return sorted(findings.values(), key=lambda f: f.sort_key)
-
-
-def check_path(path: Path, display: str, codes: frozenset[str]) -> FileResult:
-    try:
-        data = path.read_bytes()
-    except (OSError, ValueError) as error:
-        raise UnreadableFile(f"{display}: cannot read: {error.strerror or error}") from error
-    return check_source(data, display, codes)

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import TypeVar
 
 from tllint.static.facts import (
-    Event,
     FileFacts,
     MaybeChanged,
     OptimizerBuilt,
@@ -154,11 +153,6 @@ def optimizer_covers_later(facts: FileFacts, target: Ref, after: int) -> bool:
         if not added.sources or any(s.ref.covers(target) or target.covers(s.ref) for s in added.sources):
             return True
     return False
-
-
-def touches(event: Event, target: Ref) -> bool:
-    ref = getattr(event, "ref", None)
-    return isinstance(ref, Ref) and (ref.covers(target) or target.covers(ref))
 
 
 def same_root(a: Ref, b: Ref) -> bool:
