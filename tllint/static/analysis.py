@@ -57,6 +57,7 @@ from tllint.static.knowledge import (
     MODULE_ONLY_METHODS,
     NO_EFFECT_METHODS,
     NON_MODEL_PRETRAINED,
+    NOT_MODULES,
     PARAMLESS_LAYERS,
     SAME_MODEL_WRAPPER_NAMES,
     SAME_MODEL_WRAPPERS,
@@ -763,7 +764,7 @@ class FileAnalysis:
             return None
         if is_optimizer_class(qual) or qual in TIMM_OPTIMIZER_FACTORIES:
             return self.build_optimizer(node, qual, frame, statement)
-        if qual.startswith("torch.nn.") and last[:1].isupper() and qual.count(".") == 2:
+        if qual.startswith("torch.nn.") and last[:1].isupper() and qual.count(".") == 2 and last not in NOT_MODULES:
             return self.new_layer(node, last, frame, statement)
         constructor = _model_constructor(qual, node)
         if constructor is not None:

@@ -65,6 +65,8 @@ PARAMLESS_LAYERS = frozenset(
     }
 )
 CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
+# Capitalised names in torch.nn that are not modules: calling them builds a tensor, not a layer.
+NOT_MODULES = frozenset({"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer"})
 # Layers whose parameters are exactly `weight` and `bias`.
 LEAF_LAYERS = frozenset(
     {"Linear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "BatchNorm1d",

@@ -152,7 +152,8 @@ def head_only_optimizer_without_freeze(facts: FileFacts, ctx: Context) -> Iterat
         root = next(iter(roots.values()))
         if not root.fresh:
             continue
-        new_layers = [r for _, r in of_type(facts, Replaced, 0, index) if r.ref.absolute()[0] is root]
+        new_layers = [r for _, r in of_type(facts, Replaced, 0, index)
+                      if r.ref.absolute()[0] is root and not r.construction]
         if not new_layers or not all(any(r.ref.covers(s.ref) for r in new_layers) for s in sources):
             continue
         if _ever_frozen(facts, root) or _other_optimizer_covers(facts, built, root):
