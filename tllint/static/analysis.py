@@ -164,8 +164,9 @@ class FileAnalysis:
             summary.events.append(event)
 
     def module_evidence(self, value: Value) -> None:
+        """`value` is used as a module, and so is everything that contains it."""
         if isinstance(value, Ref):
-            self.facts.module_evidence.add(value.obj.uid)
+            self.facts.module_evidence.update((value.obj.uid, value.path[:i]) for i in range(len(value.path) + 1))
 
     def _register_definitions(self, body: Sequence[cst.CSTNode], frame: Frame, owner: ClassDef | None = None
                               ) -> None:
@@ -424,7 +425,7 @@ class FileAnalysis:
             return
         is_module_value = (
             isinstance(value, Ref) and value.path == () and value.obj.is_module
-            and (value.obj.origin is not Origin.PARAMETER or value.obj.uid in self.facts.module_evidence)
+            and (value.obj.origin is not Origin.PARAMETER or self.facts.is_module(value))
         )
         if not isinstance(receiver, Ref) and is_module_value:
             receiver = self.promote(receiver_node, frame)
@@ -553,6 +554,8 @@ class FileAnalysis:
             return UNKNOWN
         if base.wrapped and base.wrapped == f"{attr}.":
             return replace(base, wrapped="")
+        if attr in ("weight", "bias") and base.path:  # only a module has a `.weight`
+            self.module_evidence(base)
         path = (*base.path, attr)
         if path in base.obj.attached:
             return base.obj.attached[path]
@@ -733,6 +736,7 @@ class FileAnalysis:
         if owner is not None and method in owner.methods:
             return self.call_function(owner.methods[method], node, frame, statement, bound=ref)
         values = [self.value(a.value, frame) for a in args]
+        self.facts.module_evidence.add((ref.obj.uid, (*ref.path, method)))  # called: a sub-module, or a method
         if any(word in method.lower() for word in MUTATING_CALL_WORDS):
             self.emit(MaybeChanged(ref, self.where(statement, frame)))
         elif method not in NO_EFFECT_METHODS:
@@ -882,14 +886,14 @@ class FileAnalysis:
                 return None
             obj = ModelObject(node.value, Origin.INFERRED, node)
             frame.env[node.value] = Ref(obj)
-            self.facts.module_evidence.add(obj.uid)
+            self.facts.module_evidence.add((obj.uid, ()))
             return Ref(obj)
         if isinstance(node, cst.Attribute):
             base = self.value(node.value, frame)
             if isinstance(base, Ref) and not base.obj.is_module:
                 obj = ModelObject(self.text(node), Origin.INFERRED, node)
                 base.obj.attached[(*base.path, node.attr.value)] = Ref(obj)
-                self.facts.module_evidence.add(obj.uid)
+                self.facts.module_evidence.add((obj.uid, ()))
                 return Ref(obj)
         return None
 

@@ -369,7 +369,11 @@ class FileFacts:
     lazy_freezes: list[LazyFreeze] = field(default_factory=list)
     losses_rebuilt: list[LossRebuilt] = field(default_factory=list)
     backwards: list[Backward] = field(default_factory=list)
-    module_evidence: set[int] = field(default_factory=set)  # uids of objects used as modules
+    # (object uid, path) pairs used as modules: `.parameters()` taken, called, or holding a `.weight`
+    module_evidence: set[tuple[int, tuple[str, ...]]] = field(default_factory=set)
+
+    def is_module(self, ref: Ref) -> bool:
+        return (ref.obj.uid, ref.path) in self.module_evidence
 
     _by_type: dict[type, list[int]] = field(default_factory=dict, repr=False)
     _positions: dict[int, int] = field(default_factory=dict, repr=False)

@@ -15,12 +15,11 @@ def _is_module(facts: FileFacts, receiver: object) -> bool:
         return True
     if not isinstance(receiver, Ref) or not receiver.obj.is_module:
         return False
-    known_module = receiver.obj.fresh or receiver.obj.uid in facts.module_evidence
-    if not known_module:
+    if not (receiver.obj.fresh or facts.is_module(Ref(receiver.obj))):
         return False
     if not receiver.path:
         return receiver.obj.has_params is not False or receiver.obj.constructor is not None
-    return looks_like_module_name(receiver.path[-1])
+    return facts.is_module(receiver) or looks_like_module_name(receiver.path[-1])
 
 
 @rule("TL002", REQUIRES_GRAD_WORDS)
@@ -55,7 +54,7 @@ def _misspelling_target(facts: FileFacts, write: AttributeWrite) -> str | None:
     if isinstance(write.receiver, ModuleVar):
         return "module"
     if isinstance(write.receiver, Ref) and write.receiver.obj.is_module and (
-        write.receiver.obj.fresh or write.receiver.obj.uid in facts.module_evidence
+        write.receiver.obj.fresh or facts.is_module(Ref(write.receiver.obj))
     ):
         return "module" if not write.receiver.path else "module or parameter"
     return None
