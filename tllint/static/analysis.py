@@ -880,21 +880,29 @@ class FileAnalysis:
         return optimizer
 
     def promote(self, node: cst.BaseExpression, frame: Frame) -> Ref | None:
-        """A name of unknown value used as a module (`model.parameters()`) becomes an inferred model."""
+        """A name of unknown value used as a module (`model.parameters()`) becomes an inferred model, and so
+        does the root of an unknown chain used as one (`model.features.parameters()`)."""
         if isinstance(node, cst.Name) and frame.env.get(node.value, UNKNOWN) is UNKNOWN:
             if frame.imports.lookup(node.value) is not None:
                 return None
             obj = ModelObject(node.value, Origin.INFERRED, node)
             frame.env[node.value] = Ref(obj)
-            self.facts.module_evidence.add((obj.uid, ()))
+            self.module_evidence(Ref(obj))
             return Ref(obj)
         if isinstance(node, cst.Attribute):
             base = self.value(node.value, frame)
+            if base is UNKNOWN:
+                base = self.promote(node.value, frame) or UNKNOWN
             if isinstance(base, Ref) and not base.obj.is_module:
                 obj = ModelObject(self.text(node), Origin.INFERRED, node)
                 base.obj.attached[(*base.path, node.attr.value)] = Ref(obj)
-                self.facts.module_evidence.add((obj.uid, ()))
+                self.module_evidence(Ref(obj))
                 return Ref(obj)
+            if isinstance(base, Ref):
+                ref = self.attribute(base, node.attr.value)
+                if isinstance(ref, Ref):
+                    self.module_evidence(ref)
+                    return ref
         return None
 
     # --- same-file functions and classes -----------------------------------------------------------------
