@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from tllint.config import Config, validate_codes  # noqa: E402
 from tllint.findings.model import Finding  # noqa: E402
-from tllint.static import engine  # noqa: E402
+from tllint.static import engine, prefilter  # noqa: E402
 from tllint.static.analysis import analyse  # noqa: E402
 from tllint.static.rules import STATIC_RULES  # noqa: E402
 
@@ -49,8 +49,9 @@ def main() -> None:
         data = path.read_bytes()
         lap("read")
         lines += data.count(b"\n")
-        text = engine.decode(data, str(path))
-        skip = bool(engine.SKIP_FILE.search(data)) or isinstance(text, Finding) or not engine.triggered(data, codes)
+        text = prefilter.decode(data, str(path))
+        skipped = bool(prefilter.SKIP_FILE.search(data)) or not prefilter.triggered(data, codes)
+        skip = skipped or isinstance(text, Finding)
         lap("prefilter")
         if skip:
             counts["skipped"] += 1

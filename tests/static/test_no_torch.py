@@ -26,3 +26,22 @@ def test_static_check_imports_no_torch(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-c", PROBE, str(script)], cwd=REPO, capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "1 []", result.stdout + result.stderr
+
+
+def test_every_static_rule_names_its_trigger_words() -> None:
+    from tllint.findings.catalog import CATALOG, Half
+    from tllint.static.prefilter import TRIGGERS
+    from tllint.static.rules import STATIC_RULES
+
+    static = {code for code, info in CATALOG.items() if info.half is Half.STATIC and code != "TL000"}
+    assert set(STATIC_RULES) == static
+    assert set(TRIGGERS) == static
+
+
+def test_a_file_without_training_code_is_checked_without_importing_libcst(tmp_path) -> None:
+    script = tmp_path / "utils.py"
+    script.write_text("def add(a, b):\n    return a + b\n")
+    probe = PROBE.replace('("torch", "torchvision", "timm", "transformers")', '("libcst",)')
+    result = subprocess.run([sys.executable, "-c", probe, str(script)], cwd=REPO, capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "0 []", result.stdout + result.stderr

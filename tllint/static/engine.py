@@ -22,9 +22,9 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from tllint.findings.catalog import rule_info
 from tllint.findings.model import Finding, Span
 from tllint.static.analysis import analyse
+from tllint.static.prefilter import SKIP_FILE, decode, input_finding, triggered
 from tllint.static.rules import STATIC_RULES, Report
 
-SKIP_FILE = re.compile(rb"#\s*tllint\s*:\s*skip-file\b", re.IGNORECASE)
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 
 
@@ -36,27 +36,6 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     parsed: bool = False
-
-
-def decode(data: bytes, path: str) -> str | Finding:
-    """Source text per PEP 263 (BOM, coding cookie, UTF-8 default), or a TL000 finding."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as error:
-        return _input_finding(path, 1, 1, f"cannot determine the file's encoding: {error}")
-    try:
-        text = data.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding)
-    except (UnicodeDecodeError, LookupError) as error:
-        start = getattr(error, "start", 0)
-        line = data.count(b"\n", 0, start) + 1
-        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
-        return _input_finding(path, line, column, f"the file is not valid {encoding}: {error}")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _input_finding(path: str, line: int, column: int, message: str) -> Finding:
-    info = rule_info("TL000")
-    return Finding(info.code, info.name, info.severity, message, path, Span(line, column, line, column))
 
 
 MAX_BRACKET_DEPTH = 200  # CPython's own limit ("too many nested parentheses"); deeper input crashes parsers
@@ -74,7 +53,7 @@ def parse(text: str, path: str) -> cst.Module | Finding:
     except (cst.ParserSyntaxError, RecursionError, MemoryError):
         error = _compile_error(text)
         if error is None:
-            return _input_finding(path, 1, 1, "tllint cannot parse this file (valid for Python, too complex for "
+            return input_finding(path, 1, 1, "tllint cannot parse this file (valid for Python, too complex for "
                                   "libcst); it was not checked")
         return _syntax_finding(path, error)
     # libcst accepts some files CPython rejects: a NUL byte, or what CPython's compiler (not its parser) refuses,
@@ -118,7 +97,7 @@ def _parser_accepts(text: str) -> bool:
 
 def _syntax_finding(path: str, error: SyntaxError) -> Finding:
     line, column = max(error.lineno or 1, 1), max(error.offset or 1, 1)
-    return _input_finding(path, line, column, f"syntax error, the file was not checked: {error.msg}")
+    return input_finding(path, line, column, f"syntax error, the file was not checked: {error.msg}")
 
 
 class Locator:
@@ -183,15 +162,6 @@ def suppressed(finding: Finding, lines: Iterable[int], comments: dict[int, froze
             continue
         codes = comments[line]
         if codes is None or any(finding.code.startswith(code) for code in codes):
-            return True
-    return False
-
-
-def triggered(data: bytes, codes: frozenset[str]) -> bool:
-    """Whether the file mentions a word some enabled rule needs; if not, it cannot hold a finding."""
-    for code in codes:
-        rule = STATIC_RULES.get(code)
-        if rule is not None and any(word.encode() in data for word in rule.triggers):
             return True
     return False
 

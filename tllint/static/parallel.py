@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tllint.findings.model import Finding
+from tllint.static import prefilter
 from tllint.static.cache import Cache
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ def check_one(job: Job, cache: Cache | None) -> Outcome:
         key = cache.key(data, job.codes) if cache is not None else ""
         if cache is not None and (hit := cache.load(job.path, key, job.display)) is not None:
             return Outcome(hit)
+        if prefilter.cannot_hold_findings(data, job.codes):
+            return Outcome()
         from tllint.static import engine
 
         result = engine.check_source(data, job.display, job.codes)

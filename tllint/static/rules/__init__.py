@@ -33,23 +33,18 @@ Check = Callable[[FileFacts, Context], Iterator[Report]]
 
 @dataclass(frozen=True)
 class StaticRule:
-    """A registered rule: its check, and words one of which a file must contain for it to fire there."""
+    """A registered rule and its check (the words a file needs for it are in `tllint.static.prefilter`)."""
 
     code: str
     check: Check
-    triggers: tuple[str, ...]
 
 
 STATIC_RULES: dict[str, StaticRule] = {}
 
-REQUIRES_GRAD_WORDS = ("requires_grad", "require_grad", "requiresgrad", "required_grad", "requries_grad",
-                       "reqires_grad", "requires_gard", "requiers_grad")
-OPTIMIZER_WORDS = ("parameters(", "create_optimizer")
 
-
-def rule(code: str, triggers: tuple[str, ...]) -> Callable[[Check], Check]:
+def rule(code: str) -> Callable[[Check], Check]:
     def register(check: Check) -> Check:
-        STATIC_RULES[code] = StaticRule(code, check, triggers)
+        STATIC_RULES[code] = StaticRule(code, check)
         return check
 
     return register
@@ -82,4 +77,4 @@ def via(where: Where) -> str:
 
 from tllint.static.rules import architecture, attributes, freezing, loss, optimizer  # noqa: E402, F401  (registers)
 
-__all__ = ["OPTIMIZER_WORDS", "REQUIRES_GRAD_WORDS", "STATIC_RULES", "Context", "Report", "StaticRule", "rule"]
+__all__ = ["STATIC_RULES", "Context", "Report", "StaticRule", "rule"]

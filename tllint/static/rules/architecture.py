@@ -19,11 +19,10 @@ from tllint.static.facts import (
     SetRequiresGrad,
     WeightsLoaded,
 )
-from tllint.static.rules import OPTIMIZER_WORDS, REQUIRES_GRAD_WORDS, Context, Report, rule, via, when
+from tllint.static.rules import Context, Report, rule, via, when
 from tllint.static.selectors import Atom, Selector
 from tllint.static.timeline import of_type
 
-CONSTRUCTOR_WORDS = ("torchvision", "timm")  # a torchvision or timm model is imported by one of these names
 UNKNOWN_TAIL = "<unknown>"
 
 
@@ -90,7 +89,7 @@ def _head_description(arch: Architecture) -> str:
     return f"`model.{head}`{size}"
 
 
-@rule("TL006", CONSTRUCTOR_WORDS)
+@rule("TL006")
 def head_not_in_architecture(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, replaced in of_type(facts, Replaced):
         slot = _slot(replaced)
@@ -110,7 +109,7 @@ def head_not_in_architecture(facts: FileFacts, ctx: Context) -> Iterator[Report]
         )
 
 
-@rule("TL007", CONSTRUCTOR_WORDS)
+@rule("TL007")
 def head_in_features_mismatch(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, replaced in of_type(facts, Replaced):
         slot = _slot(replaced)
@@ -172,7 +171,7 @@ def _could_match(atom: Atom, name: str) -> bool:
     return prefix.startswith(atom.literal) or atom.literal.startswith(prefix)
 
 
-@rule("TL008", REQUIRES_GRAD_WORDS + OPTIMIZER_WORDS)
+@rule("TL008")
 def name_filter_matches_nothing(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     seen: set[int] = set()
     for index, event in enumerate(facts.events):
@@ -217,7 +216,7 @@ def _name_hint(arch: Architecture) -> str:
     return f"Its top-level modules are {children}; its head is `{arch.heads[0]}`."
 
 
-@rule("TL040", ("pretrained",))
+@rule("TL040")
 def deprecated_pretrained_argument(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     seen: set[int] = set()
     for event in facts.events:
@@ -247,7 +246,7 @@ def _pretrained_message(keyword: str, value: str, arch: Architecture | None) -> 
             f"a bool passed by mistake silently means no weights. Write `{new_keyword}={replacement}`.")
 
 
-@rule("TL041", REQUIRES_GRAD_WORDS)
+@rule("TL041")
 def frozen_random_weights(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for _, freeze in of_type(facts, SetRequiresGrad):
         if freeze.value is not False:

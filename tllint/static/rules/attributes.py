@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from tllint.static.facts import AttributeWrite, FileFacts, ModuleVar, ParamVar, Ref
 from tllint.static.knowledge import looks_like_module_name
-from tllint.static.rules import REQUIRES_GRAD_WORDS, Context, Report, rule
+from tllint.static.rules import Context, Report, rule
 
 
 def _is_module(facts: FileFacts, receiver: object) -> bool:
@@ -22,7 +22,7 @@ def _is_module(facts: FileFacts, receiver: object) -> bool:
     return facts.is_module(receiver) or looks_like_module_name(receiver.path[-1])
 
 
-@rule("TL002", REQUIRES_GRAD_WORDS)
+@rule("TL002")
 def module_requires_grad_attribute(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for write in facts.attribute_writes:
         if write.attr != "requires_grad" or not _is_module(facts, write.receiver):
@@ -37,7 +37,7 @@ def module_requires_grad_attribute(facts: FileFacts, ctx: Context) -> Iterator[R
         )
 
 
-@rule("TL003", REQUIRES_GRAD_WORDS)
+@rule("TL003")
 def requires_grad_comparison(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for comparison in facts.discarded_comparisons:
         yield Report(
@@ -60,7 +60,7 @@ def _misspelling_target(facts: FileFacts, write: AttributeWrite) -> str | None:
     return None
 
 
-@rule("TL004", REQUIRES_GRAD_WORDS)
+@rule("TL004")
 def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for write in facts.attribute_writes:
         if write.attr == "requires_grad":
@@ -81,7 +81,7 @@ def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Report]
         )
 
 
-@rule("TL005", REQUIRES_GRAD_WORDS)
+@rule("TL005")
 def lazy_freeze(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for lazy in facts.lazy_freezes:
         yield Report(

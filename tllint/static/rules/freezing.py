@@ -16,7 +16,6 @@ from tllint.static.facts import (
     WeightsLoaded,
 )
 from tllint.static.rules import (
-    REQUIRES_GRAD_WORDS,
     Context,
     Report,
     layer_text,
@@ -46,7 +45,7 @@ def _reenabled_later(facts: FileFacts, replaced: Replaced, after: int) -> bool:
     return False
 
 
-@rule("TL001", REQUIRES_GRAD_WORDS)
+@rule("TL001")
 def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, freeze in of_type(facts, SetRequiresGrad):
         if freeze.value is not False:
@@ -92,7 +91,7 @@ def _between_is_idle(facts: FileFacts, start: int, stop: int, freeze: SetRequire
     return True
 
 
-@rule("TL014", REQUIRES_GRAD_WORDS)
+@rule("TL014")
 def freeze_undone(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     undos = [(i, e) for i, e in of_type(facts, SetRequiresGrad)
              if e.value is True and e.selector.is_all and not e.where.conditional]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tllint.static.facts import FileFacts
-from tllint.static.rules import REQUIRES_GRAD_WORDS, Context, Report, rule
+from tllint.static.rules import Context, Report, rule
 
 
-@rule("TL016", REQUIRES_GRAD_WORDS)
+@rule("TL016")
 def loss_detached_from_graph(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for rebuilt in facts.losses_rebuilt:
         backward = next(

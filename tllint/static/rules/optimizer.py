@@ -15,7 +15,6 @@ from tllint.static.facts import (
     SetRequiresGrad,
 )
 from tllint.static.rules import (
-    OPTIMIZER_WORDS,
     Context,
     Report,
     layer_text,
@@ -38,7 +37,7 @@ def _source_text(source: ParamsOf) -> str:
     return f"`{source.label}`" if source.label else "the model"
 
 
-@rule("TL009", OPTIMIZER_WORDS)
+@rule("TL009")
 def optimizer_has_nothing_to_train(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, built in of_type(facts, OptimizerBuilt):
         sources = list(built.sources())
@@ -57,7 +56,7 @@ def optimizer_has_nothing_to_train(facts: FileFacts, ctx: Context) -> Iterator[R
             )
 
 
-@rule("TL010", OPTIMIZER_WORDS)
+@rule("TL010")
 def optimizer_before_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, replaced in of_type(facts, Replaced):
         if replaced.construction or replaced.has_params is False:
@@ -84,7 +83,7 @@ def optimizer_before_head_replacement(facts: FileFacts, ctx: Context) -> Iterato
         )
 
 
-@rule("TL011", OPTIMIZER_WORDS)
+@rule("TL011")
 def frozen_params_in_optimizer(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, built in of_type(facts, OptimizerBuilt):
         for source in built.sources():
@@ -109,7 +108,7 @@ def _in_optimizer(facts: FileFacts, built: OptimizerBuilt, target: Ref, at: int)
     return None if None in answers else False
 
 
-@rule("TL012", OPTIMIZER_WORDS)
+@rule("TL012")
 def unfrozen_params_not_in_optimizer(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, unfreeze in of_type(facts, SetRequiresGrad):
         if unfreeze.value is not True:
@@ -140,7 +139,7 @@ def unfrozen_params_not_in_optimizer(facts: FileFacts, ctx: Context) -> Iterator
         )
 
 
-@rule("TL013", OPTIMIZER_WORDS)
+@rule("TL013")
 def head_only_optimizer_without_freeze(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, built in of_type(facts, OptimizerBuilt):
         sources = list(built.sources())
@@ -186,7 +185,7 @@ def _other_optimizer_covers(facts: FileFacts, built: OptimizerBuilt, root: objec
     return False
 
 
-@rule("TL015", OPTIMIZER_WORDS)
+@rule("TL015")
 def param_in_two_groups(facts: FileFacts, ctx: Context) -> Iterator[Report]:
     for index, built in of_type(facts, OptimizerBuilt):
         if built.where.via is not None:
