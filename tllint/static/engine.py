@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
+from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from tllint.findings.catalog import rule_info
 from tllint.findings.model import Finding, Span
@@ -108,7 +109,12 @@ class Locator:
 
     @cached_property
     def _positions(self) -> dict[cst.CSTNode, CodeRange]:
-        return dict(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider))
+        """The same ranges as libcst's PositionProvider, from one code generation without its metadata
+        machinery (a tenth of the cost on large files)."""
+        state = _PositionState(default_indent=self.module.default_indent,
+                               default_newline=self.module.default_newline, provider=_Ranges())
+        self.module._codegen(state)
+        return state.provider._computed
 
     def range(self, node: cst.CSTNode) -> CodeRange:
         return self._positions[node]
@@ -124,6 +130,25 @@ class Locator:
 
     def text(self, node: cst.CSTNode) -> str:
         return " ".join(self.module.code_for_node(node).split())
+
+
+class _Ranges:
+    """Stands in for the metadata provider the codegen state writes ranges into."""
+
+    def __init__(self) -> None:
+        self._computed: dict[cst.CSTNode, CodeRange] = {}
+
+
+class _PositionState(PositionProvidingCodegenState):
+    """PositionProvider's codegen state with a cheaper position update (the source has `\n` newlines only)."""
+
+    def _update_position(self, value: str) -> None:
+        newlines = value.count("\n")
+        if newlines:
+            self.line += newlines
+            self.column = len(value) - value.rfind("\n") - 1
+        else:
+            self.column += len(value)
 
 
 def _header(node: cst.CSTNode) -> cst.CSTNode:
