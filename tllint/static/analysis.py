@@ -453,7 +453,7 @@ class FileAnalysis:
         elif isinstance(receiver, Ref) and _names_a_parameter(receiver):
             obj_ref = Ref(receiver.obj, receiver.path[:-1])
             leaf = receiver.path[-1]
-            self.set_requires_grad(obj_ref, sel.name_test("equals", (leaf,), leaf, receiver_node), value_node, line,
+            self.set_requires_grad(obj_ref, sel.name_test("equals", (leaf,), receiver_node), value_node, line,
                                    frame)
         elif isinstance(receiver_node, cst.Name):
             self.detect_loss_rebuild(receiver_node.value, None, line, frame, forced=True)
@@ -821,45 +821,23 @@ class FileAnalysis:
         return ref
 
     def new_layer(self, node: cst.Call, class_name: str, frame: Frame, statement: cst.CSTNode) -> Value:
-        members = [self.value(a.value, frame) for a in node.args]
+        named = _ordered_dict_layers(node.args[0].value) if class_name == "Sequential" and len(node.args) == 1 else None
+        if named is not None:  # Sequential(OrderedDict([("name", layer), ...])): the layers, with their names
+            keys, members = [key for key, _ in named], [self.value(layer, frame) for _, layer in named]
+        else:
+            members = [self.value(a.value, frame) for a in node.args]
+            keys = [str(i) for i in range(len(members))] if all(a.star == "" for a in node.args) else None
         if class_name in PARAMLESS_LAYERS:
             has_params: bool | None = False
         elif class_name in CONTAINERS:
             known = [m.obj.has_params for m in members if isinstance(m, Ref)]
-            if len(known) != len(members) and class_name == "Sequential" and all(a.star == "" for a in node.args):
-                has_params = None if any(not isinstance(m, Ref) for m in members) else any(known)
-            else:
-                has_params = None if not known or None in known else any(known)
-            if not node.args:
-                has_params = False
+            has_params = None if len(known) != len(members) or None in known else any(known)
         else:
             has_params = True
         ref = self.new_object(node, frame, statement, Origin.LAYER, f"torch.nn.{class_name}", has_params=has_params)
         ref.obj.in_features = _in_features(class_name, node, members)
-        ref.obj.param_names = self.layer_param_names(class_name, node, members, frame)
+        ref.obj.param_names = _layer_param_names(class_name, keys, members)
         return ref
-
-    def layer_param_names(self, class_name: str, node: cst.Call, members: list[Value], frame: Frame
-                          ) -> tuple[str, ...] | None:
-        """Parameter names of a new layer, for evaluating name filters on it; None when unknown."""
-        if class_name in PARAMLESS_LAYERS:
-            return ()
-        if class_name in LEAF_LAYERS:
-            return ("weight", "bias")
-        if class_name != "Sequential" or not node.args:
-            return None
-        named = _ordered_dict_layers(node.args[0].value) if len(node.args) == 1 else None
-        if named is not None:
-            members = [self.value(layer, frame) for _, layer in named]
-            keys = [key for key, _ in named]
-        else:
-            keys = [str(i) for i in range(len(members))]
-        names: list[str] = []
-        for key, member in zip(keys, members, strict=True):
-            if not isinstance(member, Ref) or member.obj.param_names is None:
-                return None
-            names += [f"{key}.{name}" for name in member.obj.param_names]
-        return tuple(names)
 
     def build_optimizer(self, node: cst.Call, qual: str, frame: Frame, statement: cst.CSTNode) -> Value:
         params_node = _keyword(node, "params") or _keyword(node, "model_or_params")
@@ -1354,6 +1332,22 @@ def _ordered_dict_layers(node: cst.BaseExpression) -> list[tuple[str, cst.BaseEx
     return pairs
 
 
+def _layer_param_names(class_name: str, keys: list[str] | None, members: list[Value]) -> tuple[str, ...] | None:
+    """Parameter names of a new layer, for evaluating name filters on it; None when unknown."""
+    if class_name in PARAMLESS_LAYERS:
+        return ()
+    if class_name in LEAF_LAYERS:
+        return ("weight", "bias")
+    if class_name != "Sequential" or keys is None:
+        return None
+    names: list[str] = []
+    for key, member in zip(keys, members, strict=True):
+        if not isinstance(member, Ref) or member.obj.param_names is None:
+            return None
+        names += [f"{key}.{name}" for name in member.obj.param_names]
+    return tuple(names)
+
+
 def _in_features(class_name: str, node: cst.Call, members: list[Value]) -> int | None:
     """The literal input size of a new layer; a Sequential takes it from its first layer with parameters."""
     if class_name in ("Linear", "Conv1d", "Conv2d", "Conv3d", "Bilinear", "LazyLinear"):
@@ -1418,7 +1412,6 @@ def _argument_texts(summary: Summary, function: FunctionDef, node: cst.Call,
 def _name_test(test: cst.BaseExpression, name_vars: set[str], param_vars: set[str], frame: Frame
                ) -> Selector | None:
     """Read a test on a parameter's name (or its `requires_grad`) as a selector."""
-    text = " ".join(cst.Module([]).code_for_node(test).split())
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         inner = _name_test(test.expression, name_vars, param_vars, frame)
         return None if inner is None else inner.negate()
@@ -1442,15 +1435,15 @@ def _name_test(test: cst.BaseExpression, name_vars: set[str], param_vars: set[st
             literal = _string(left)
             if literal is None:
                 return None
-            chosen = sel.name_test("contains", (literal,), text, test)
+            chosen = sel.name_test("contains", (literal,), test)
             return chosen if isinstance(op, cst.In) else chosen.negate()
         if isinstance(left, cst.Name) and left.value in name_vars:
             options = _strings(right, frame)
             if isinstance(op, cst.Equal | cst.NotEqual) and options is not None and len(options) == 1:
-                chosen = sel.name_test("equals", options, text, test)
+                chosen = sel.name_test("equals", options, test)
                 return chosen if isinstance(op, cst.Equal) else chosen.negate()
             if isinstance(op, cst.In | cst.NotIn) and options is not None:
-                chosen = sel.name_test("equals", options, text, test)
+                chosen = sel.name_test("equals", options, test)
                 return chosen if isinstance(op, cst.In) else chosen.negate()
         return None
     if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute):
@@ -1460,7 +1453,7 @@ def _name_test(test: cst.BaseExpression, name_vars: set[str], param_vars: set[st
             if options is None:
                 return None
             if method in ("startswith", "endswith"):
-                return sel.name_test(method, options, text, test)
+                return sel.name_test(method, options, test)
         return None
     if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "any" and test.args:
         generator = test.args[0].value
@@ -1474,7 +1467,7 @@ def _name_test(test: cst.BaseExpression, name_vars: set[str], param_vars: set[st
             if (isinstance(element.left, cst.Name) and element.left.value == var
                     and isinstance(comparison.operator, cst.In) and isinstance(comparison.comparator, cst.Name)
                     and comparison.comparator.value in name_vars):
-                return sel.name_test("contains", options, text, test)
+                return sel.name_test("contains", options, test)
         return None
     return None
 

@@ -34,10 +34,9 @@ class Atom:
 
 @dataclass(frozen=True)
 class Selector:
-    """A predicate over parameter names with a readable description."""
+    """A predicate over parameter names, with the name tests it is made of."""
 
     test: Callable[[str], bool | None]
-    text: str
     atoms: tuple[Atom, ...] = ()
     requires_grad_filter: bool = False  # chooses by current `requires_grad` (filter(lambda p: p.requires_grad))
     is_all: bool = False
@@ -54,7 +53,6 @@ class Selector:
         test = self.test
         return Selector(
             lambda n: None if (r := test(n)) is None else not r,
-            f"not ({self.text})",
             self.atoms,
             self.requires_grad_filter,
             prefix=self.prefix,
@@ -75,7 +73,7 @@ class Selector:
                 return None
             return True
 
-        return self._combined(test, f"{self.text} and {other.text}", other)
+        return self._combined(test, other)
 
     def either(self, other: Selector) -> Selector:
         if self.is_all or other.is_all:
@@ -90,30 +88,30 @@ class Selector:
                 return None
             return False
 
-        return self._combined(test, f"{self.text} or {other.text}", other)
+        return self._combined(test, other)
 
-    def _combined(self, test: Callable[[str], bool | None], text: str, other: Selector) -> Selector:
-        return Selector(test, text, self.atoms + other.atoms, self.requires_grad_filter or other.requires_grad_filter,
+    def _combined(self, test: Callable[[str], bool | None], other: Selector) -> Selector:
+        return Selector(test, self.atoms + other.atoms, self.requires_grad_filter or other.requires_grad_filter,
                         prefix=self.prefix or other.prefix)
 
 
-ALL = Selector(lambda _name: True, "every parameter", is_all=True)
-NONE = Selector(lambda _name: False, "no parameter")
-OPAQUE = Selector(lambda _name: None, "a selection tllint cannot read")
-TRAINABLE_ONLY = Selector(lambda _name: None, "p.requires_grad", requires_grad_filter=True)
+ALL = Selector(lambda _name: True, is_all=True)
+NONE = Selector(lambda _name: False)
+OPAQUE = Selector(lambda _name: None)  # a selection tllint cannot read (a counter, an index)
+TRAINABLE_ONLY = Selector(lambda _name: None, requires_grad_filter=True)  # `if p.requires_grad`
 
 
-def name_test(kind: str, literals: tuple[str, ...], text: str, node: cst.CSTNode) -> Selector:
+def name_test(kind: str, literals: tuple[str, ...], node: cst.CSTNode) -> Selector:
     """`"fc" in name`, `name.startswith(("fc", "head"))`, `name in [...]`, `any(k in name for k in KEYS)`:
     true when any of the literals passes the test."""
     atoms = tuple(Atom(kind, literal, node) for literal in literals)
-    return Selector(lambda n: any(atom.matches(n) for atom in atoms), text, atoms)
+    return Selector(lambda n: any(atom.matches(n) for atom in atoms), atoms)
 
 
 def first_component(selector: Selector) -> Selector:
     """For `named_children()` loops: the test reads the child's name, the first component of a name."""
     test = selector.test
-    return Selector(lambda n: test(n.split(".", 1)[0]), selector.text, selector.atoms, selector.requires_grad_filter,
+    return Selector(lambda n: test(n.split(".", 1)[0]), selector.atoms, selector.requires_grad_filter,
                     child_names=True)
 
 
