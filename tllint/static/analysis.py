@@ -9,11 +9,10 @@ a test cannot be read, the pass records nothing rather than guess.
 
 from __future__ import annotations
 
+import ast
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-
-import libcst as cst
 
 from tllint.static import selectors as sel
 from tllint.static.facts import (
@@ -66,6 +65,7 @@ from tllint.static.knowledge import (
     is_optimizer_class,
 )
 from tllint.static.selectors import ALL, OPAQUE, TRAINABLE_ONLY, Selector
+from tllint.static.source import Source
 
 MISSPELLINGS = frozenset(
     {"require_grad", "requires_grads", "requires_gradient", "requiresgrad", "requires_grad_", "required_grad",
@@ -74,6 +74,7 @@ MISSPELLINGS = frozenset(
 MAX_INLINE_DEPTH = 4
 HEAD_PLACEHOLDER = "@classifier"  # the head `reset_classifier()` rebuilds, wherever the architecture keeps it
 MAX_LITERAL_LOOP = 8
+TRY_STATEMENTS = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))  # 3.11+: `except*`
 MUTATING_CALL_WORDS = ("freeze", "trainable", "requires_grad", "set_grad", "unlock", "lock_")
 
 
@@ -92,9 +93,26 @@ class Summary:
         return next(iter(values.values())) if len(values) == 1 else UNKNOWN
 
 
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a call, in source order: `value`, `keyword=value`, `*value` or `**value`."""
+
+    value: ast.expr
+    keyword: str | None = None
+    star: str = ""
+
+
+def arguments(call: ast.Call) -> list[Arg]:
+    args = [Arg(a.value, star="*") if isinstance(a, ast.Starred) else Arg(a) for a in call.args]
+    args += [Arg(k.value, k.arg, "" if k.arg else "**") for k in call.keywords]
+    if call.args and call.keywords:  # `f(x=1, *rest)`: ast keeps positional and keyword arguments apart
+        args.sort(key=lambda arg: (arg.value.lineno, arg.value.col_offset))
+    return args
+
+
 @dataclass
 class FunctionDef:
-    node: cst.FunctionDef
+    node: ast.FunctionDef | ast.AsyncFunctionDef
     name: str
     owner: ClassDef | None = None
     summary: Summary | None = None
@@ -103,7 +121,7 @@ class FunctionDef:
 
 @dataclass
 class ClassDef:
-    node: cst.ClassDef
+    node: ast.ClassDef
     name: str
     is_module: bool
     methods: dict[str, FunctionDef] = field(default_factory=dict)
@@ -132,8 +150,9 @@ class Frame:
 class FileAnalysis:
     """Builds `FileFacts` for one parsed module."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: ast.Module, source: Source) -> None:
         self.module = module
+        self.source = source
         self.facts = FileFacts()
         self._scopes = itertools.count()
         self._recording: list[Summary] = []
@@ -152,10 +171,10 @@ class FileAnalysis:
 
     # --- helpers -----------------------------------------------------------------------------------------
 
-    def text(self, node: cst.CSTNode) -> str:
-        return " ".join(self.module.code_for_node(node).split())
+    def text(self, node: ast.AST) -> str:
+        return self.source.text(node)
 
-    def where(self, node: cst.CSTNode, frame: Frame) -> Where:
+    def where(self, node: ast.AST, frame: Frame) -> Where:
         return Where(node=node, scope=frame.scope, conditions=frame.conditions)
 
     def emit(self, event: Event) -> None:
@@ -168,95 +187,76 @@ class FileAnalysis:
         if isinstance(value, Ref):
             self.facts.module_evidence.update((value.obj.uid, value.path[:i]) for i in range(len(value.path) + 1))
 
-    def _register_definitions(self, body: Sequence[cst.CSTNode], frame: Frame, owner: ClassDef | None = None
-                              ) -> None:
+    def _register_definitions(self, body: Sequence[ast.stmt], frame: Frame, owner: ClassDef | None = None) -> None:
         for statement in body:
-            if isinstance(statement, cst.FunctionDef):
-                function = FunctionDef(statement, statement.name.value, owner)
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                function = FunctionDef(statement, statement.name, owner)
                 if owner is not None:
                     owner.methods[function.name] = function
                 else:
                     frame.functions[function.name] = function
-            elif isinstance(statement, cst.ClassDef) and owner is None:
-                bases = [frame.imports.qualname(arg.value) or dotted(arg.value) or "" for arg in statement.bases]
+            elif isinstance(statement, ast.ClassDef) and owner is None:
+                bases = [frame.imports.qualname(base) or dotted(base) or "" for base in statement.bases]
                 is_module = any(
                     b in MODULE_BASES or b.endswith(("nn.Module", "LightningModule", "PreTrainedModel"))
                     or (b in frame.classes and frame.classes[b].is_module)
                     for b in bases
                 )
-                cls = ClassDef(statement, statement.name.value, is_module)
+                cls = ClassDef(statement, statement.name, is_module)
                 frame.classes[cls.name] = cls
-                if isinstance(statement.body, cst.IndentedBlock):
-                    self._register_definitions(statement.body.body, frame, owner=cls)
-            elif isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if isinstance(small, cst.Import | cst.ImportFrom):
-                        frame.imports.add(small)
+                self._register_definitions(statement.body, frame, owner=cls)
+            elif isinstance(statement, ast.Import | ast.ImportFrom):
+                frame.imports.add(statement)
 
     # --- statements --------------------------------------------------------------------------------------
 
-    def block(self, body: Sequence[cst.CSTNode] | cst.BaseSuite, frame: Frame) -> None:
-        if isinstance(body, cst.IndentedBlock):
-            body = body.body
-        elif isinstance(body, cst.SimpleStatementSuite):
-            for small in body.body:
-                self.small_statement(small, body, frame)
-            return
+    def block(self, body: Sequence[ast.stmt], frame: Frame) -> None:
         for statement in body:
             self.statement(statement, frame)
 
-    def statement(self, node: cst.CSTNode, frame: Frame) -> None:
-        if isinstance(node, cst.SimpleStatementLine):
-            for small in node.body:
-                self.small_statement(small, node, frame)
-        elif isinstance(node, cst.If):
-            self.if_statement(node, frame)
-        elif isinstance(node, cst.For):
-            self.for_statement(node, frame)
-        elif isinstance(node, cst.While):
-            self.value(node.test, frame)
-            self.branches(frame, [(node.body, (self.condition(node.test, frame),))], else_body=node.orelse)
-        elif isinstance(node, cst.With):
-            for item in node.items:
-                self.value(item.item, frame)
-            self.block(node.body, frame)
-        elif isinstance(node, cst.Try | cst.TryStar):
-            self.block(node.body, frame)
-            branches = [(h.body, (Condition("an exception is caught"),)) for h in node.handlers]
-            self.branches(frame, branches)
-            if node.orelse is not None:
-                self.block(node.orelse.body, frame)
-            if node.finalbody is not None:
-                self.block(node.finalbody.body, frame)
-        elif isinstance(node, cst.Match):
-            self.value(node.subject, frame)
-            self.branches(frame, [(case.body, (Condition(f"case {self.text(case.pattern)}"),))
-                                  for case in node.cases])
-        elif isinstance(node, cst.FunctionDef):
-            if node.name.value not in frame.functions:
-                frame.functions[node.name.value] = FunctionDef(node, node.name.value)
-        elif isinstance(node, cst.ClassDef):
-            pass  # registered up front; instantiated where called, or at the end
-
-    def small_statement(self, node: cst.BaseSmallStatement, line: cst.CSTNode, frame: Frame) -> None:
-        if isinstance(node, cst.Assign):
+    def statement(self, node: ast.stmt, frame: Frame) -> None:
+        if isinstance(node, ast.Assign):
             value = self.value(node.value, frame)
             for target in node.targets:
-                self.assign(target.target, value, node.value, line, frame)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
-            self.assign(node.target, self.value(node.value, frame), node.value, line, frame)
-        elif isinstance(node, cst.AugAssign):
+                self.assign(target, value, node.value, node, frame)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            self.assign(node.target, self.value(node.value, frame), node.value, node, frame)
+        elif isinstance(node, ast.AugAssign):
             self.aug_assign(node, frame)
-        elif isinstance(node, cst.Expr):
-            self.expression_statement(node.value, line, frame)
-        elif isinstance(node, cst.Return) and node.value is not None:
+        elif isinstance(node, ast.Expr):
+            self.expression_statement(node.value, node, frame)
+        elif isinstance(node, ast.Return) and node.value is not None:
             value = self.value(node.value, frame)
             if frame.summary is not None:
                 frame.summary.returns.append(value)
-        elif isinstance(node, cst.Import | cst.ImportFrom):
+        elif isinstance(node, ast.Import | ast.ImportFrom):
             frame.imports.add(node)
+        elif isinstance(node, ast.If):
+            self.if_statement(node, frame)
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            self.for_statement(node, frame)
+        elif isinstance(node, ast.While):
+            self.value(node.test, frame)
+            self.branches(frame, [(node.body, (self.condition(node.test, frame),))], else_body=node.orelse)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                self.value(item.context_expr, frame)
+            self.block(node.body, frame)
+        elif isinstance(node, TRY_STATEMENTS):
+            self.block(node.body, frame)
+            branches = [(h.body, (Condition("an exception is caught"),)) for h in node.handlers]
+            self.branches(frame, branches)
+            self.block(node.orelse, frame)
+            self.block(node.finalbody, frame)
+        elif isinstance(node, ast.Match):
+            self.value(node.subject, frame)
+            self.branches(frame, [(case.body, (Condition(f"case {self.text(case.pattern)}"),))
+                                  for case in node.cases])
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name not in frame.functions:
+            frame.functions[node.name] = FunctionDef(node, node.name)
+        # a class body is registered up front; the class is instantiated where called, or at the end
 
-    def if_statement(self, node: cst.If, frame: Frame) -> None:
+    def if_statement(self, node: ast.If, frame: Frame) -> None:
         if self.is_main_guard(node.test):
             self.block(node.body, frame)
             return
@@ -266,41 +266,34 @@ class FileAnalysis:
             self.selected_branches(node, selector, frame)
             return
         condition = self.condition(node.test, frame)
-        branches: list[tuple[cst.BaseSuite, tuple[Condition, ...]]] = [(node.body, (condition,))]
-        orelse = node.orelse
-        negated = Condition(f"not ({condition.text})", condition.param, not condition.polarity)
-        if isinstance(orelse, cst.If):
-            branches.append((cst.IndentedBlock(body=[orelse]), (negated,)))
-        elif isinstance(orelse, cst.Else):
-            branches.append((orelse.body, (negated,)))
+        branches: list[tuple[Sequence[ast.stmt], tuple[Condition, ...]]] = [(node.body, (condition,))]
+        if node.orelse:
+            negated = Condition(f"not ({condition.text})", condition.param, not condition.polarity)
+            branches.append((node.orelse, (negated,)))
         self.branches(frame, branches)
 
-    def selected_branches(self, node: cst.If, selector: Selector, frame: Frame) -> None:
+    def selected_branches(self, node: ast.If, selector: Selector, frame: Frame) -> None:
         """An `if` on a parameter's name inside a loop over parameters narrows which parameters it touches."""
         for body, chosen in ((node.body, selector), (node.orelse, selector.negate())):
-            if body is None:
+            if not body:
                 continue
             env = frame.child_env()
             for name, value in frame.env.items():
                 if isinstance(value, ParamVar | ModuleVar):
                     env[name] = replace(value, selector=value.selector.both(chosen))
-            inner = replace(frame, env=env)
-            if isinstance(body, cst.If):
-                self.if_statement(body, inner)
-            else:
-                self.block(body.body if isinstance(body, cst.Else) else body, inner)
+            self.block(body, replace(frame, env=env))
             self._merge_into(frame, [env])
 
-    def branches(self, frame: Frame, branches: list[tuple[cst.BaseSuite, tuple[Condition, ...]]],
-                 else_body: cst.Else | None = None) -> None:
+    def branches(self, frame: Frame, branches: list[tuple[Sequence[ast.stmt], tuple[Condition, ...]]],
+                 else_body: Sequence[ast.stmt] = ()) -> None:
         envs = []
         for body, conditions in branches:
             inner = replace(frame, env=frame.child_env(), conditions=frame.conditions + conditions)
             self.block(body, inner)
             envs.append(inner.env)
-        if else_body is not None:
+        if else_body:
             inner = replace(frame, env=frame.child_env())
-            self.block(else_body.body, inner)
+            self.block(else_body, inner)
             envs.append(inner.env)
         self._merge_into(frame, envs)
 
@@ -328,7 +321,7 @@ class FileAnalysis:
                 else:
                     frame.env[name] = UNKNOWN
 
-    def for_statement(self, node: cst.For, frame: Frame) -> None:
+    def for_statement(self, node: ast.For | ast.AsyncFor, frame: Frame) -> None:
         iterable = self.value(node.iter, frame)
         loop_locals = frame.loop_locals | _assigned_names(node)
         if isinstance(iterable, ParamsOf | ModuleVar):
@@ -338,12 +331,12 @@ class FileAnalysis:
             self.block(node.body, inner)
             self._merge_into(frame, [env])
             return
-        if isinstance(iterable, Literal) and isinstance(iterable.value, tuple) and isinstance(node.target, cst.Name):
+        if isinstance(iterable, Literal) and isinstance(iterable.value, tuple) and isinstance(node.target, ast.Name):
             elements = iterable.value
             if 0 < len(elements) <= MAX_LITERAL_LOOP and all(isinstance(e, Ref) for e in elements):
                 for element in elements:
                     env = frame.child_env()
-                    env[node.target.value] = element
+                    env[node.target.id] = element
                     self.block(node.body, replace(frame, env=env))
                 return
         env = frame.child_env()
@@ -354,31 +347,31 @@ class FileAnalysis:
         self.block(node.body, inner)
         self._merge_into(frame, [inner.env])
 
-    def bind_loop_target(self, target: cst.BaseExpression, iterable: ParamsOf | ModuleVar, site: cst.CSTNode,
+    def bind_loop_target(self, target: ast.expr, iterable: ParamsOf | ModuleVar, site: ast.AST,
                          env: dict[str, Value]) -> None:
         """`for p in m.parameters()`, `for n, p in m.named_parameters()`, `for i, (n, p) in enumerate(...)`."""
         names = target
-        if isinstance(names, cst.Tuple) and len(names.elements) == 2 and isinstance(
-            names.elements[1].value, cst.Tuple
+        if isinstance(names, ast.Tuple | ast.List) and len(names.elts) == 2 and isinstance(
+            names.elts[1], ast.Tuple | ast.List
         ):
-            env.update(dict.fromkeys(_target_names(names.elements[0].value), UNKNOWN))
-            names = names.elements[1].value
+            env.update(dict.fromkeys(_target_names(names.elts[0]), UNKNOWN))
+            names = names.elts[1]
         name_var = None
-        element: cst.BaseExpression = names
-        if isinstance(names, cst.Tuple) and len(names.elements) == 2:
-            first, element = names.elements[0].value, names.elements[1].value
-            name_var = first.value if isinstance(first, cst.Name) else None
+        element: ast.expr = names
+        if isinstance(names, ast.Tuple | ast.List) and len(names.elts) == 2:
+            first, element = names.elts
+            name_var = first.id if isinstance(first, ast.Name) else None
             if name_var:
                 env[name_var] = UNKNOWN
-        if not isinstance(element, cst.Name):
+        if not isinstance(element, ast.Name):
             return
         site_node = iterable.site or site
         if isinstance(iterable, ParamsOf):
-            env[element.value] = ParamVar(iterable.ref, iterable.selector, name_var, site_node)
+            env[element.id] = ParamVar(iterable.ref, iterable.selector, name_var, site_node)
         else:
-            env[element.value] = replace(iterable, name_var=name_var, site=site_node)
+            env[element.id] = replace(iterable, name_var=name_var, site=site_node)
 
-    def expression_statement(self, node: cst.BaseExpression, line: cst.CSTNode, frame: Frame) -> None:
+    def expression_statement(self, node: ast.expr, line: ast.stmt, frame: Frame) -> None:
         if _is_requires_grad_comparison(node):
             self.facts.discarded_comparisons.append(DiscardedComparison(self.where(line, frame), self.text(node)))
         lazy = _lazy_freeze_kind(node)
@@ -389,32 +382,31 @@ class FileAnalysis:
 
     # --- assignments -------------------------------------------------------------------------------------
 
-    def assign(self, target: cst.BaseExpression, value: Value, value_node: cst.BaseExpression,
-               line: cst.CSTNode, frame: Frame) -> None:
-        if isinstance(target, cst.Name):
-            frame.env[target.value] = value
-            frame.imports.forget(target.value)
-            self.detect_loss_rebuild(target.value, value_node, line, frame)
-        elif isinstance(target, cst.Tuple | cst.List):
+    def assign(self, target: ast.expr, value: Value, value_node: ast.expr, line: ast.stmt, frame: Frame) -> None:
+        if isinstance(target, ast.Name):
+            frame.env[target.id] = value
+            frame.imports.forget(target.id)
+            self.detect_loss_rebuild(target.id, value_node, line, frame)
+        elif isinstance(target, ast.Tuple | ast.List):
             self.assign_tuple(target, value, value_node, line, frame)
-        elif isinstance(target, cst.Attribute):
-            self.assign_attribute(target, target.attr.value, value, value_node, line, frame)
-        elif isinstance(target, cst.Subscript):
+        elif isinstance(target, ast.Attribute):
+            self.assign_attribute(target, target.attr, value, value_node, line, frame)
+        elif isinstance(target, ast.Subscript):
             index = _literal_index(target)
             if index is not None:
                 self.assign_attribute(target, index, value, value_node, line, frame)
 
-    def assign_tuple(self, target: cst.Tuple | cst.List, value: Value, value_node: cst.BaseExpression,
-                     line: cst.CSTNode, frame: Frame) -> None:
-        elements = [e.value for e in target.elements]
+    def assign_tuple(self, target: ast.Tuple | ast.List, value: Value, value_node: ast.expr, line: ast.stmt,
+                     frame: Frame) -> None:
+        elements = [_unstarred(e) for e in target.elts]
         values: list[Value] = [UNKNOWN] * len(elements)
         if isinstance(value, Literal) and isinstance(value.value, tuple) and len(value.value) == len(elements):
             values = [v if _is_value(v) else UNKNOWN for v in value.value]
         for element, element_value in zip(elements, values, strict=True):
             self.assign(element, element_value, value_node, line, frame)
 
-    def assign_attribute(self, target: cst.Attribute | cst.Subscript, attr: str, value: Value,
-                         value_node: cst.BaseExpression, line: cst.CSTNode, frame: Frame) -> None:
+    def assign_attribute(self, target: ast.Attribute | ast.Subscript, attr: str, value: Value, value_node: ast.expr,
+                         line: ast.stmt, frame: Frame) -> None:
         receiver_node = target.value
         receiver = self.value(receiver_node, frame)
         where = self.where(line, frame)
@@ -445,8 +437,8 @@ class FileAnalysis:
         construction = receiver.path == () and frame.constructing is receiver.obj
         self.emit(Replaced(slot, value.obj, where, target, value_node, construction))
 
-    def requires_grad_write(self, receiver: Value, receiver_node: cst.BaseExpression,
-                            value_node: cst.BaseExpression, line: cst.CSTNode, frame: Frame) -> None:
+    def requires_grad_write(self, receiver: Value, receiver_node: ast.expr, value_node: ast.expr, line: ast.stmt,
+                            frame: Frame) -> None:
         """`p.requires_grad = ...` on a loop variable over parameters freezes or unfreezes them."""
         if isinstance(receiver, ParamVar):
             self.set_requires_grad(receiver.ref, receiver.selector, value_node, receiver.site or line, frame)
@@ -455,11 +447,11 @@ class FileAnalysis:
             leaf = receiver.path[-1]
             self.set_requires_grad(obj_ref, sel.name_test("equals", (leaf,), receiver_node), value_node, line,
                                    frame)
-        elif isinstance(receiver_node, cst.Name):
-            self.detect_loss_rebuild(receiver_node.value, None, line, frame, forced=True)
+        elif isinstance(receiver_node, ast.Name):
+            self.detect_loss_rebuild(receiver_node.id, None, line, frame, forced=True)
 
-    def set_requires_grad(self, ref: Ref, selector: Selector, value_node: cst.BaseExpression | None,
-                          site: cst.CSTNode, frame: Frame) -> None:
+    def set_requires_grad(self, ref: Ref, selector: Selector, value_node: ast.expr | None, site: ast.AST,
+                          frame: Frame) -> None:
         where = Where(site, frame.scope, frame.conditions)
         literal = True if value_node is None else _bool_literal(value_node)
         if literal is not None or value_node is None:
@@ -472,14 +464,14 @@ class FileAnalysis:
             return
         self.emit(SetRequiresGrad(ref, selector, None, where))
 
-    def aug_assign(self, node: cst.AugAssign, frame: Frame) -> None:
+    def aug_assign(self, node: ast.AugAssign, frame: Frame) -> None:
         added = self.value(node.value, frame)
-        if isinstance(node.target, cst.Name) and isinstance(node.operator, cst.AddAssign):
-            current = frame.env.get(node.target.value, UNKNOWN)
-            frame.env[node.target.value] = _concat(current, added)
+        if isinstance(node.target, ast.Name) and isinstance(node.op, ast.Add):
+            current = frame.env.get(node.target.id, UNKNOWN)
+            frame.env[node.target.id] = _concat(current, added)
 
-    def detect_loss_rebuild(self, name: str, value_node: cst.BaseExpression | None, line: cst.CSTNode,
-                            frame: Frame, forced: bool = False) -> None:
+    def detect_loss_rebuild(self, name: str, value_node: ast.expr | None, line: ast.stmt, frame: Frame,
+                            forced: bool = False) -> None:
         """TL016 patterns: `torch.tensor(x.item(), requires_grad=True)`, `x.detach().requires_grad_()`,
         `Variable(x.data, requires_grad=True)`, `loss.requires_grad = True`."""
         if forced or (value_node is not None and self.is_rebuilt_loss(value_node, frame)):
@@ -487,35 +479,33 @@ class FileAnalysis:
             self.facts.losses_rebuilt.append(
                 LossRebuilt(name, self.where(line, frame), text, len(self.facts.events)))
 
-    def is_rebuilt_loss(self, node: cst.BaseExpression, frame: Frame) -> bool:
-        if not isinstance(node, cst.Call):
+    def is_rebuilt_loss(self, node: ast.expr, frame: Frame) -> bool:
+        if not isinstance(node, ast.Call):
             return False
         qual = frame.imports.qualname(node.func) or ""
+        args = arguments(node)
         if qual in {"torch.tensor", "torch.Tensor", "torch.as_tensor", "torch.autograd.Variable",
                     "torch.autograd.variable.Variable"}:
             requires = _keyword(node, "requires_grad")
-            if requires is None or _bool_literal(requires) is not True or not node.args:
+            if requires is None or _bool_literal(requires) is not True or not args:
                 return False
-            first = node.args[0].value
-            return _is_detached(first) or (qual.endswith("Variable") and _is_detached(first))
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "requires_grad_":
-            if node.args and _bool_literal(node.args[0].value) is not True:
+            return _is_detached(args[0].value)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
+            if args and _bool_literal(args[0].value) is not True:
                 return False
             return _is_detached(node.func.value)
         return False
 
     # --- expressions -------------------------------------------------------------------------------------
 
-    def value(self, node: cst.BaseExpression, frame: Frame, statement: cst.CSTNode | None = None) -> Value:
+    def value(self, node: ast.expr, frame: Frame, statement: ast.stmt | None = None) -> Value:
         """The abstract value of an expression; calls inside it record their events."""
-        if isinstance(node, cst.Name):
-            if node.value in ("True", "False", "None"):
-                return Literal({"True": True, "False": False, "None": None}[node.value])
-            return frame.env.get(node.value, UNKNOWN)
-        if isinstance(node, cst.Attribute):
+        if isinstance(node, ast.Name):
+            return frame.env.get(node.id, UNKNOWN)
+        if isinstance(node, ast.Attribute):
             base = self.value(node.value, frame)
-            return self.attribute(base, node.attr.value)
-        if isinstance(node, cst.Subscript):
+            return self.attribute(base, node.attr)
+        if isinstance(node, ast.Subscript):
             base = self.value(node.value, frame)
             index = _literal_index(node)
             if isinstance(base, Ref) and index is not None:
@@ -523,30 +513,24 @@ class FileAnalysis:
             if isinstance(base, ParamsOf | ModuleVar):
                 return replace(base, selector=OPAQUE)  # `list(m.parameters())[:-2]`: by position
             return UNKNOWN
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Call):
             return self.call(node, frame, statement or node)
-        if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-            text = node.evaluated_value
-            return Literal(text if isinstance(text, str) else None)
-        if isinstance(node, cst.Integer):
-            return Literal(int(node.value, 0))
-        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+        if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, int | str | bytes)):
+            return Literal(None if isinstance(node.value, bytes) else node.value)
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
             return self.sequence(node, frame)
-        if isinstance(node, cst.BinaryOperation):
+        if isinstance(node, ast.BinOp):
             left, right = self.value(node.left, frame), self.value(node.right, frame)
-            return _concat(left, right) if isinstance(node.operator, cst.Add) else UNKNOWN
-        if isinstance(node, cst.ListComp | cst.GeneratorExp | cst.SetComp):
+            return _concat(left, right) if isinstance(node.op, ast.Add) else UNKNOWN
+        if isinstance(node, ast.ListComp | ast.GeneratorExp | ast.SetComp):
             return self.comprehension(node, frame)
-        if isinstance(node, cst.Dict):
-            for element in node.elements:
-                if isinstance(element, cst.DictElement):
-                    self.value(element.value, frame)
+        if isinstance(node, ast.Dict):
+            for element in node.values:
+                self.value(element, frame)
             return UNKNOWN
-        for child in node.children:
-            if isinstance(child, cst.BaseExpression):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
                 self.value(child, frame)
-            elif isinstance(child, cst.Arg):
-                self.value(child.value, frame)
         return UNKNOWN
 
     def attribute(self, base: Value, attr: str) -> Value:
@@ -563,18 +547,18 @@ class FileAnalysis:
             return UNKNOWN
         return Ref(base.obj, path)
 
-    def sequence(self, node: cst.List | cst.Tuple | cst.Set, frame: Frame) -> Value:
+    def sequence(self, node: ast.List | ast.Tuple | ast.Set, frame: Frame) -> Value:
         items: list[Value] = []
         groups: list[tuple[ParamsOf, ...]] = []
-        for element in node.elements:
-            if isinstance(element.value, cst.Dict):
-                params = _dict_entry(element.value, "params")
+        for element in map(_unstarred, node.elts):
+            if isinstance(element, ast.Dict):
+                params = _dict_entry(element, "params")
                 groups.append(_sources(self.value(params, frame)) if params is not None else ())
-                for entry in element.value.elements:
-                    if isinstance(entry, cst.DictElement) and entry.value is not params:
-                        self.value(entry.value, frame)
+                for entry in element.values:
+                    if entry is not params:
+                        self.value(entry, frame)
                 continue
-            items.append(self.value(element.value, frame))
+            items.append(self.value(element, frame))
         if groups and not items:
             return ParamGroups(tuple(groups))
         if items and all(isinstance(i, ParamsOf | ParamList) for i in items):
@@ -585,25 +569,23 @@ class FileAnalysis:
             return Literal(tuple(items))
         return UNKNOWN
 
-    def comprehension(self, node: cst.ListComp | cst.GeneratorExp | cst.SetComp, frame: Frame) -> Value:
+    def comprehension(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, frame: Frame) -> Value:
         """`[p for n, p in m.named_parameters() if "fc" in n]` is a selection of m's parameters."""
         env = frame.child_env()
         inner = replace(frame, env=env)
-        clause: cst.CompFor | None = node.for_in
-        while clause is not None:
+        for clause in node.generators:
             iterable = self.value(clause.iter, inner)
             if isinstance(iterable, ParamsOf | ModuleVar):
                 self.bind_loop_target(clause.target, iterable, node, env)
             else:
                 env.update(dict.fromkeys(_target_names(clause.target), UNKNOWN))
             for test in clause.ifs:
-                selector = self.loop_selector(test.test, inner)
+                selector = self.loop_selector(test, inner)
                 if selector is None:
                     continue
                 for name, value in list(env.items()):
                     if isinstance(value, ParamVar | ModuleVar):
                         env[name] = replace(value, selector=value.selector.both(selector))
-            clause = clause.inner_for_in
         element = self.value(node.elt, inner)
         if isinstance(element, ParamVar):
             return ParamsOf(element.ref, element.selector, site=element.site)
@@ -611,9 +593,9 @@ class FileAnalysis:
 
     # --- calls -------------------------------------------------------------------------------------------
 
-    def call(self, node: cst.Call, frame: Frame, statement: cst.CSTNode) -> Value:
+    def call(self, node: ast.Call, frame: Frame, statement: ast.AST) -> Value:
         func = node.func
-        if isinstance(func, cst.Attribute):
+        if isinstance(func, ast.Attribute):
             receiver = self.value(func.value, frame)
             handled = self.method_call(node, func, receiver, frame, statement)
             if handled is not None:
@@ -623,19 +605,19 @@ class FileAnalysis:
             result = self.library_call(node, qual, frame, statement)
             if result is not None:
                 return result
-        if isinstance(func, cst.Name):
-            if func.value in frame.functions:
-                return self.call_function(frame.functions[func.value], node, frame, statement)
-            if func.value in frame.classes:
-                return self.instantiate(frame.classes[func.value], frame, node, statement)
-            builtin = self.builtin_call(func.value, node, frame, statement)
+        if isinstance(func, ast.Name):
+            if func.id in frame.functions:
+                return self.call_function(frame.functions[func.id], node, frame, statement)
+            if func.id in frame.classes:
+                return self.instantiate(frame.classes[func.id], frame, node, statement)
+            builtin = self.builtin_call(func.id, node, frame, statement)
             if builtin is not None:
                 return builtin
-        args = [self.value(a.value, frame) for a in node.args]
+        args = [self.value(a.value, frame) for a in arguments(node)]
         self.unknown_call(node, args, frame, statement)
         return UNKNOWN
 
-    def unknown_call(self, node: cst.Call, args: list[Value], frame: Frame, statement: cst.CSTNode) -> None:
+    def unknown_call(self, node: ast.Call, args: list[Value], frame: Frame, statement: ast.AST) -> None:
         """A call tllint cannot see into: it may change `requires_grad` (by its name) or train the model."""
         name = (dotted(node.func) or "").rsplit(".", 1)[-1].lower()
         mutates = any(word in name for word in MUTATING_CALL_WORDS)
@@ -644,10 +626,10 @@ class FileAnalysis:
                 where = self.where(statement, frame)
                 self.emit(MaybeChanged(arg, where) if mutates else ModelPassed(arg, where))
 
-    def method_call(self, node: cst.Call, func: cst.Attribute, receiver: Value, frame: Frame,
-                    statement: cst.CSTNode) -> Value | None:
-        method = func.attr.value
-        args = node.args
+    def method_call(self, node: ast.Call, func: ast.Attribute, receiver: Value, frame: Frame, statement: ast.AST
+                    ) -> Value | None:
+        method = func.attr
+        args = arguments(node)
         if method in ("backward", "manual_backward"):
             target = func.value if method == "backward" and not args else (args[0].value if args else None)
             name = _loss_name(target)
@@ -661,7 +643,7 @@ class FileAnalysis:
             if method == "add_param_group":
                 sources = _sources(self.value(args[0].value, frame)) if args else ()
                 group = args[0].value if args else None
-                if isinstance(group, cst.Dict):
+                if isinstance(group, ast.Dict):
                     params = _dict_entry(group, "params")
                     sources = _sources(self.value(params, frame)) if params is not None else ()
                 optimizer = receiver if isinstance(receiver, Optimizer) else None
@@ -686,12 +668,12 @@ class FileAnalysis:
             return None
         return self.model_method(node, method, receiver, frame, statement)
 
-    def model_method(self, node: cst.Call, method: str, ref: Ref, frame: Frame, statement: cst.CSTNode) -> Value:
-        args = node.args
+    def model_method(self, node: ast.Call, method: str, ref: Ref, frame: Frame, statement: ast.AST) -> Value:
+        args = arguments(node)
         if method in MODULE_ONLY_METHODS:
             self.module_evidence(ref)
         if method in ("parameters", "named_parameters"):
-            receiver = node.func.value if isinstance(node.func, cst.Attribute) else node.func
+            receiver = node.func.value if isinstance(node.func, ast.Attribute) else node.func
             selector = sel.with_prefix(ALL, ref.wrapped) if ref.wrapped else ALL
             return ParamsOf(replace(ref, wrapped=""), selector, method == "named_parameters", label=self.text(receiver))
         if method in ("children", "modules"):
@@ -751,16 +733,17 @@ class FileAnalysis:
                 return cls
         return None
 
-    def library_call(self, node: cst.Call, qual: str, frame: Frame, statement: cst.CSTNode) -> Value | None:
+    def library_call(self, node: ast.Call, qual: str, frame: Frame, statement: ast.AST) -> Value | None:
         last = qual.rsplit(".", 1)[-1]
-        if qual in SAME_MODEL_WRAPPERS or (last in SAME_MODEL_WRAPPER_NAMES and node.args):
-            inner = self.value(node.args[0].value, frame) if node.args else UNKNOWN
-            for arg in node.args[1:]:
+        args = arguments(node)
+        if qual in SAME_MODEL_WRAPPERS or (last in SAME_MODEL_WRAPPER_NAMES and args):
+            inner = self.value(args[0].value, frame) if args else UNKNOWN
+            for arg in args[1:]:
                 self.value(arg.value, frame)
             prefix = "_orig_mod." if qual == "torch.compile" else "module."
             return replace(inner, wrapped=prefix) if isinstance(inner, Ref) else UNKNOWN
-        if qual == "copy.deepcopy" and node.args:
-            source = self.value(node.args[0].value, frame)
+        if qual == "copy.deepcopy" and args:
+            source = self.value(args[0].value, frame)
             if isinstance(source, Ref):
                 return self.new_object(node, frame, statement, Origin.INFERRED, constructor=None)
             return UNKNOWN
@@ -772,19 +755,18 @@ class FileAnalysis:
             return self.new_layer(node, last, frame, statement)
         constructor = _model_constructor(qual, node)
         if constructor is not None:
-            for arg in node.args:
+            for arg in args:
                 self.value(arg.value, frame)
             ref = self.new_object(node, frame, statement, Origin.LIBRARY, constructor,
                                   pretrained=_pretrained(node, constructor))
             if constructor.startswith("torchvision."):
                 ref.obj.deprecated_args = tuple(
-                    arg for arg in node.args
-                    if arg.keyword is not None and arg.keyword.value in ("pretrained", "pretrained_backbone"))
+                    keyword for keyword in node.keywords if keyword.arg in ("pretrained", "pretrained_backbone"))
             return ref
         return None
 
-    def builtin_call(self, name: str, node: cst.Call, frame: Frame, statement: cst.CSTNode) -> Value | None:
-        args = node.args
+    def builtin_call(self, name: str, node: ast.Call, frame: Frame, statement: ast.AST) -> Value | None:
+        args = arguments(node)
         if name in ("list", "tuple", "iter", "set") and len(args) == 1:
             return self.value(args[0].value, frame)
         if name == "filter" and len(args) == 2:
@@ -800,19 +782,19 @@ class FileAnalysis:
             attr = _string(args[1].value)
             value = self.value(args[2].value, frame)
             if attr is not None:
-                target = cst.Attribute(args[0].value, cst.Name(attr)) if attr.isidentifier() else node
+                target = ast.Attribute(args[0].value, attr)  # for messages: `model.fc`
                 if attr == "requires_grad" or attr in MISSPELLINGS:
                     where = self.where(statement, frame)
                     self.facts.attribute_writes.append(
                         AttributeWrite(receiver, attr, where, self.text(args[0].value)))
                     if attr == "requires_grad":
                         self.requires_grad_write(receiver, args[0].value, args[2].value, statement, frame)
-                elif isinstance(target, cst.Attribute):
+                elif attr.isidentifier():
                     self.assign_attribute(target, attr, value, args[2].value, statement, frame)
             return UNKNOWN
         return None
 
-    def new_object(self, node: cst.Call, frame: Frame, statement: cst.CSTNode, origin: Origin,
+    def new_object(self, node: ast.Call, frame: Frame, statement: ast.AST, origin: Origin,
                    constructor: str | None, pretrained: bool | None = None, has_params: bool | None = True
                    ) -> Ref:
         obj = ModelObject(self.text(node.func) + "(...)", origin, node, constructor, pretrained, has_params)
@@ -820,13 +802,14 @@ class FileAnalysis:
         self.emit(Built(ref, self.where(statement, frame)))
         return ref
 
-    def new_layer(self, node: cst.Call, class_name: str, frame: Frame, statement: cst.CSTNode) -> Value:
-        named = _ordered_dict_layers(node.args[0].value) if class_name == "Sequential" and len(node.args) == 1 else None
+    def new_layer(self, node: ast.Call, class_name: str, frame: Frame, statement: ast.AST) -> Value:
+        args = arguments(node)
+        named = _ordered_dict_layers(args[0].value) if class_name == "Sequential" and len(args) == 1 else None
         if named is not None:  # Sequential(OrderedDict([("name", layer), ...])): the layers, with their names
             keys, members = [key for key, _ in named], [self.value(layer, frame) for _, layer in named]
         else:
-            members = [self.value(a.value, frame) for a in node.args]
-            keys = [str(i) for i in range(len(members))] if all(a.star == "" for a in node.args) else None
+            members = [self.value(a.value, frame) for a in args]
+            keys = [str(i) for i in range(len(members))] if all(a.star == "" for a in args) else None
         if class_name in PARAMLESS_LAYERS:
             has_params: bool | None = False
         elif class_name in CONTAINERS:
@@ -839,11 +822,12 @@ class FileAnalysis:
         ref.obj.param_names = _layer_param_names(class_name, keys, members)
         return ref
 
-    def build_optimizer(self, node: cst.Call, qual: str, frame: Frame, statement: cst.CSTNode) -> Value:
+    def build_optimizer(self, node: ast.Call, qual: str, frame: Frame, statement: ast.AST) -> Value:
+        args = arguments(node)
         params_node = _keyword(node, "params") or _keyword(node, "model_or_params")
-        if params_node is None and node.args:
-            params_node = node.args[0].value
-        for arg in node.args[1:]:
+        if params_node is None and args:
+            params_node = args[0].value
+        for arg in args[1:]:
             self.value(arg.value, frame)
         value = self.value(params_node, frame) if params_node is not None else UNKNOWN
         if qual in TIMM_OPTIMIZER_FACTORIES and isinstance(value, Ref):
@@ -857,27 +841,27 @@ class FileAnalysis:
         self.emit(OptimizerBuilt(optimizer, groups, self.where(statement, frame), known))
         return optimizer
 
-    def promote(self, node: cst.BaseExpression, frame: Frame) -> Ref | None:
+    def promote(self, node: ast.expr, frame: Frame) -> Ref | None:
         """A name of unknown value used as a module (`model.parameters()`) becomes an inferred model, and so
         does the root of an unknown chain used as one (`model.features.parameters()`)."""
-        if isinstance(node, cst.Name) and frame.env.get(node.value, UNKNOWN) is UNKNOWN:
-            if frame.imports.lookup(node.value) is not None:
+        if isinstance(node, ast.Name) and frame.env.get(node.id, UNKNOWN) is UNKNOWN:
+            if frame.imports.lookup(node.id) is not None:
                 return None
-            obj = ModelObject(node.value, Origin.INFERRED, node)
-            frame.env[node.value] = Ref(obj)
+            obj = ModelObject(node.id, Origin.INFERRED, node)
+            frame.env[node.id] = Ref(obj)
             self.module_evidence(Ref(obj))
             return Ref(obj)
-        if isinstance(node, cst.Attribute):
+        if isinstance(node, ast.Attribute):
             base = self.value(node.value, frame)
             if base is UNKNOWN:
                 base = self.promote(node.value, frame) or UNKNOWN
             if isinstance(base, Ref) and not base.obj.is_module:
                 obj = ModelObject(self.text(node), Origin.INFERRED, node)
-                base.obj.attached[(*base.path, node.attr.value)] = Ref(obj)
+                base.obj.attached[(*base.path, node.attr)] = Ref(obj)
                 self.module_evidence(Ref(obj))
                 return Ref(obj)
             if isinstance(base, Ref):
-                ref = self.attribute(base, node.attr.value)
+                ref = self.attribute(base, node.attr)
                 if isinstance(ref, Ref):
                     self.module_evidence(ref)
                     return ref
@@ -892,7 +876,7 @@ class FileAnalysis:
         if function.analysing or frame.depth > MAX_INLINE_DEPTH:
             return None
         function.analysing = True
-        params = [p.name.value for p in function.node.params.params]
+        params = [p.arg for p in function.node.args.args]
         env: dict[str, Value] = dict(frame.env) if function.owner is None else {}
         param_objects: dict[str, ModelObject] = {}
         for index, name in enumerate(params):
@@ -911,8 +895,7 @@ class FileAnalysis:
         constructing = bound if function.owner is not None and function.name == "__init__" else None
         inner = Frame(env, frame.imports.child(), dict(frame.functions), frame.classes, next(self._scopes),
                       summary, conditions, depth=frame.depth + 1, constructing=constructing)
-        self._register_definitions(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
-                                   else (), inner)
+        self._register_definitions(function.node.body, inner)
         self._recording.append(summary)
         try:
             self.block(function.node.body, inner)
@@ -934,19 +917,19 @@ class FileAnalysis:
                 self.summarise(method, frame, cls.instance)
         return cls.instance
 
-    def instantiate(self, cls: ClassDef, frame: Frame, node: cst.Call | None = None,
-                    statement: cst.CSTNode | None = None) -> Value:
+    def instantiate(self, cls: ClassDef, frame: Frame, node: ast.Call | None = None,
+                    statement: ast.AST | None = None) -> Value:
         if node is not None:
-            for arg in node.args:
+            for arg in arguments(node):
                 self.value(arg.value, frame)
         instance = self.class_instance(cls, frame)
         if node is not None and statement is not None and cls.is_module:
             self.emit(Built(Ref(instance), self.where(statement, frame)))
         return Ref(instance)
 
-    def call_function(self, function: FunctionDef, node: cst.Call, frame: Frame, statement: cst.CSTNode,
+    def call_function(self, function: FunctionDef, node: ast.Call, frame: Frame, statement: ast.AST,
                       bound: Ref | None = None) -> Value:
-        args = [self.value(a.value, frame) for a in node.args]
+        args = [self.value(a.value, frame) for a in arguments(node)]
         summary = self.summarise(function, frame)
         if summary is None:
             self.unknown_call(node, args, frame, statement)
@@ -966,17 +949,16 @@ class FileAnalysis:
 
     # --- tests and selectors -----------------------------------------------------------------------------
 
-    def condition(self, test: cst.BaseExpression, frame: Frame) -> Condition:
+    def condition(self, test: ast.expr, frame: Frame) -> Condition:
         text = self.text(test)
-        if isinstance(test, cst.Name) and frame.summary is not None and test.value in frame.summary.params:
-            return Condition(text, test.value, True)
-        if (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
-                and isinstance(test.expression, cst.Name) and frame.summary is not None
-                and test.expression.value in frame.summary.params):
-            return Condition(text, test.expression.value, False)
+        if isinstance(test, ast.Name) and frame.summary is not None and test.id in frame.summary.params:
+            return Condition(text, test.id, True)
+        if (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name)
+                and frame.summary is not None and test.operand.id in frame.summary.params):
+            return Condition(text, test.operand.id, False)
         return Condition(text)
 
-    def loop_selector(self, test: cst.BaseExpression, frame: Frame) -> Selector | None:
+    def loop_selector(self, test: ast.expr, frame: Frame) -> Selector | None:
         """A test that chooses among the parameters of an enclosing loop, as a selector; None if the test
         does not involve the loop (then it is an ordinary condition)."""
         loop_vars = {name: v for name, v in frame.env.items() if isinstance(v, ParamVar | ModuleVar)}
@@ -987,9 +969,8 @@ class FileAnalysis:
         return _name_test(test, set(name_vars), set(loop_vars), frame) or OPAQUE
 
     @staticmethod
-    def is_main_guard(test: cst.BaseExpression) -> bool:
-        return (isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name)
-                and test.left.value == "__name__")
+    def is_main_guard(test: ast.expr) -> bool:
+        return isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
 
 
 class _Replayer:
@@ -1111,127 +1092,107 @@ def _is_value(value: object) -> bool:
     return isinstance(value, Ref | Literal | Optimizer | ParamsOf | ParamList)
 
 
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, cst.Tuple | cst.List):
-        for element in target.elements:
-            yield from _target_names(element.value)
+def _unstarred(node: ast.expr) -> ast.expr:
+    """`*xs` in a list or an assignment target stands for the elements of `xs`."""
+    return node.value if isinstance(node, ast.Starred) else node
 
 
-def _assigned_names(loop: cst.For) -> frozenset[str]:
+def _target_names(target: ast.expr) -> Iterator[str]:
+    target = _unstarred(target)
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _target_names(element)
+
+
+def _assigned_names(loop: ast.For | ast.AsyncFor) -> frozenset[str]:
     """Names bound by a loop header or assigned in its body: tests on them choose by position or count."""
     names = set(_target_names(loop.target))
-
-    class Collect(cst.CSTVisitor):
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            names.update(_target_names(node.target))
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            names.update(_target_names(node.target))
-
-    loop.body.visit(Collect())
+    for statement in loop.body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    names.update(_target_names(target))
+            elif isinstance(node, ast.AugAssign):
+                names.update(_target_names(node.target))
     return frozenset(names)
 
 
-def _names_in(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-
-    class Collect(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value)
-
-        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            attribute.value.visit(self)
-            return False
-
-    node.visit(Collect())
-    return found
+def _names_in(node: ast.AST) -> set[str]:
+    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
 
 
-def _is_requires_grad(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Attribute) and node.attr.value == "requires_grad"
+def _is_requires_grad(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "requires_grad"
 
 
-def _is_requires_grad_comparison(node: cst.BaseExpression) -> bool:
+def _is_requires_grad_comparison(node: ast.expr) -> bool:
     """`p.requires_grad == False` (or `!=`, `is`, `is not`)."""
-    if not isinstance(node, cst.Comparison):
+    if not isinstance(node, ast.Compare):
         return False
-    sides = [node.left, *(target.comparator for target in node.comparisons)]
-    equality = (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)
-    return any(_is_requires_grad(side) for side in sides) and all(
-        isinstance(target.operator, equality) for target in node.comparisons
+    return any(_is_requires_grad(side) for side in (node.left, *node.comparators)) and all(
+        isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot) for op in node.ops
     )
 
 
-def _lazy_freeze_kind(node: cst.BaseExpression) -> str | None:
+def _lazy_freeze_kind(node: ast.expr) -> str | None:
     """`map(lambda p: p.requires_grad_(False), ...)` or `(p.requires_grad_(False) for p in ...)` alone."""
-    if isinstance(node, cst.GeneratorExp) and _touches_requires_grad(node.elt):
+    if isinstance(node, ast.GeneratorExp) and _touches_requires_grad(node.elt):
         return "generator expression"
-    lazy_call = isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("map", "filter")
-    if lazy_call and node.args and _touches_requires_grad(node.args[0].value):
-        return f"{node.func.value}()"
+    lazy_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("map", "filter")
+    if lazy_call and node.args and _touches_requires_grad(_unstarred(node.args[0])):
+        return f"{node.func.id}()"  # type: ignore[union-attr]
     return None
 
 
-def _touches_requires_grad(node: cst.CSTNode) -> bool:
-    found = False
-
-    class Find(cst.CSTVisitor):
-        def visit_Attribute(self, attribute: cst.Attribute) -> None:
-            nonlocal found
-            if attribute.attr.value in ("requires_grad_", "requires_grad"):
-                found = True
-
-        def visit_SimpleString(self, string: cst.SimpleString) -> None:
-            nonlocal found
-            if string.evaluated_value == "requires_grad":
-                found = True
-
-    node.visit(Find())
-    return found
+def _touches_requires_grad(node: ast.AST) -> bool:
+    return any(
+        (isinstance(child, ast.Attribute) and child.attr in ("requires_grad_", "requires_grad"))
+        or (isinstance(child, ast.Constant) and child.value == "requires_grad")
+        for child in ast.walk(node)
+    )
 
 
-def _bool_literal(node: cst.BaseExpression) -> bool | None:
-    if isinstance(node, cst.Name) and node.value in ("True", "False"):
-        return node.value == "True"
-    if isinstance(node, cst.Integer) and node.value in ("0", "1"):
-        return node.value == "1"
+def _bool_literal(node: ast.expr) -> bool | None:
+    """`True`/`False`, or the integers 0 and 1 written for them."""
+    if isinstance(node, ast.Constant) and (node.value is True or node.value is False):
+        return node.value
+    if isinstance(node, ast.Constant) and type(node.value) is int and node.value in (0, 1):
+        return node.value == 1
     return None
 
 
-def _string(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
+def _string(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _integer(node: ast.expr | None) -> int | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
     return None
 
 
-def _keyword(node: cst.Call, name: str) -> cst.BaseExpression | None:
-    for arg in node.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
+def _keyword(node: ast.Call, name: str) -> ast.expr | None:
+    for keyword in node.keywords:
+        if keyword.arg == name:
+            return keyword.value
     return None
 
 
-def _literal_index(node: cst.Subscript) -> str | None:
-    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
-        return None
-    index = node.slice[0].slice.value
-    if isinstance(index, cst.Integer):
-        return index.value
-    if isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus) and isinstance(
-            index.expression, cst.Integer):
-        return f"-{index.expression.value}"
-    return _string(index)
+def _literal_index(node: ast.Subscript) -> str | None:
+    index = node.slice
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub) and _integer(index.operand) is not None:
+        return f"-{_integer(index.operand)}"
+    number = _integer(index)
+    return str(number) if number is not None else _string(index)
 
 
-def _dict_entry(node: cst.Dict, key: str) -> cst.BaseExpression | None:
-    for element in node.elements:
-        if isinstance(element, cst.DictElement) and _string(element.key) == key:
-            return element.value
+def _dict_entry(node: ast.Dict, key: str) -> ast.expr | None:
+    for entry_key, value in zip(node.keys, node.values, strict=True):
+        if entry_key is not None and _string(entry_key) == key:
+            return value
     return None
-
 
 def _sources(value: Value) -> tuple[ParamsOf, ...]:
     if isinstance(value, ParamsOf):
@@ -1258,47 +1219,48 @@ def _names_a_parameter(ref: Ref) -> bool:
     return bool(ref.path) and ref.path[-1] in ("weight", "bias")
 
 
-def _is_detached(node: cst.BaseExpression) -> bool:
+def _is_detached(node: ast.expr) -> bool:
     """`x.item()`, `x.detach()`, `x.data`, `x.tolist()`, `x.cpu().numpy()`, or a plain number."""
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-        return node.func.attr.value in ("item", "detach", "tolist", "numpy") or _is_detached(node.func.value)
-    if isinstance(node, cst.Attribute):
-        return node.attr.value == "data"
-    return isinstance(node, cst.Float | cst.Integer)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("item", "detach", "tolist", "numpy") or _is_detached(node.func.value)
+    if isinstance(node, ast.Attribute):
+        return node.attr == "data"
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
-def _loss_name(node: cst.BaseExpression | None) -> str | None:
+def _loss_name(node: ast.expr | None) -> str | None:
     """The variable a backward runs on: `loss`, `scaler.scale(loss)`, `(loss / accum)`."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Call) and node.args:
-        return _loss_name(node.args[0].value)
-    if isinstance(node, cst.BinaryOperation):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call) and (args := arguments(node)):
+        return _loss_name(args[0].value)
+    if isinstance(node, ast.BinOp):
         return _loss_name(node.left)
     return None
 
 
-def _is_requires_grad_lambda(node: cst.BaseExpression) -> bool:
-    return (isinstance(node, cst.Lambda) and isinstance(node.body, cst.Attribute)
-            and node.body.attr.value == "requires_grad")
+def _is_requires_grad_lambda(node: ast.expr) -> bool:
+    return isinstance(node, ast.Lambda) and _is_requires_grad(node.body)
 
 
-def _reset_has_params(node: cst.Call) -> bool | None:
-    if node.args and isinstance(node.args[0].value, cst.Integer):
-        return int(node.args[0].value.value, 0) > 0
-    return None
+def _reset_has_params(node: ast.Call) -> bool | None:
+    """`reset_classifier(0)` (or `num_classes=0`) leaves no classifier; a positive size builds one."""
+    args = arguments(node)
+    classes = _integer(args[0].value) if args else None
+    return None if classes is None else classes > 0
 
 
-def _model_constructor(qual: str, node: cst.Call) -> str | None:
+def _model_constructor(qual: str, node: ast.Call) -> str | None:
     """`torchvision.models.resnet18`, `timm:resnet50`, `transformers.AutoModel.from_pretrained`, ..."""
     last = qual.rsplit(".", 1)[-1]
+    args = arguments(node)
     if qual in ("timm.create_model", "timm.models.create_model"):
-        name = _string(node.args[0].value) if node.args else None
+        name = _string(args[0].value) if args else None
         keyword = _keyword(node, "model_name")
         name = name or (_string(keyword) if keyword is not None else None)
         return f"timm:{name}" if name else "timm:?"
-    if qual in ("torchvision.models.get_model",) and node.args:
-        name = _string(node.args[0].value)
+    if qual in ("torchvision.models.get_model",) and args:
+        name = _string(args[0].value)
         return f"torchvision.models.{name}" if name else "torchvision.models.?"
     if qual == "torch.hub.load":
         return "torch.hub.load"
@@ -1313,22 +1275,21 @@ def _model_constructor(qual: str, node: cst.Call) -> str | None:
     return None
 
 
-def _ordered_dict_layers(node: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]] | None:
+def _ordered_dict_layers(node: ast.expr) -> list[tuple[str, ast.expr]] | None:
     """`OrderedDict([("drop", nn.Dropout()), ("out", nn.Linear(...))])` as (name, layer) pairs."""
-    if not (isinstance(node, cst.Call) and (dotted(node.func) or "").endswith("OrderedDict") and node.args):
+    if not (isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("OrderedDict") and node.args):
         return None
-    items = node.args[0].value
-    if not isinstance(items, cst.List | cst.Tuple):
+    items = node.args[0]
+    if not isinstance(items, ast.List | ast.Tuple):
         return None
     pairs = []
-    for element in items.elements:
-        pair = element.value
-        if not isinstance(pair, cst.Tuple) or len(pair.elements) != 2:
+    for pair in items.elts:
+        if not isinstance(pair, ast.Tuple) or len(pair.elts) != 2:
             return None
-        key = _string(pair.elements[0].value)
+        key = _string(pair.elts[0])
         if key is None:
             return None
-        pairs.append((key, pair.elements[1].value))
+        pairs.append((key, pair.elts[1]))
     return pairs
 
 
@@ -1348,12 +1309,11 @@ def _layer_param_names(class_name: str, keys: list[str] | None, members: list[Va
     return tuple(names)
 
 
-def _in_features(class_name: str, node: cst.Call, members: list[Value]) -> int | None:
+def _in_features(class_name: str, node: ast.Call, members: list[Value]) -> int | None:
     """The literal input size of a new layer; a Sequential takes it from its first layer with parameters."""
     if class_name in ("Linear", "Conv1d", "Conv2d", "Conv3d", "Bilinear", "LazyLinear"):
-        size = _keyword(node, "in_features") or _keyword(node, "in_channels") or (
-            node.args[0].value if node.args and node.args[0].keyword is None else None)
-        return int(size.value, 0) if isinstance(size, cst.Integer) else None
+        return _integer(_keyword(node, "in_features") or _keyword(node, "in_channels") or (
+            node.args[0] if node.args else None))
     if class_name == "Sequential":
         for member in members:
             if not isinstance(member, Ref) or member.obj.has_params is None:
@@ -1363,15 +1323,15 @@ def _in_features(class_name: str, node: cst.Call, members: list[Value]) -> int |
     return None
 
 
-def _pretrained(node: cst.Call, constructor: str) -> bool | None:
+def _pretrained(node: ast.Call, constructor: str) -> bool | None:
     if constructor.endswith(("from_pretrained",)):
         return True
     weights = _keyword(node, "weights")
     if weights is not None:
-        if isinstance(weights, cst.Name) and weights.value == "None":
+        if isinstance(weights, ast.Constant) and weights.value is None:
             return False
-        named = isinstance(weights, cst.Attribute) and weights.attr.value.isupper()  # ResNet18_Weights.DEFAULT
-        return True if named or isinstance(weights, cst.SimpleString | cst.Call) else None
+        named = isinstance(weights, ast.Attribute) and weights.attr.isupper()  # ResNet18_Weights.DEFAULT
+        return True if named or _string(weights) is not None or isinstance(weights, ast.Call) else None
     pretrained = _keyword(node, "pretrained")
     if pretrained is not None:
         return _bool_literal(pretrained)
@@ -1382,112 +1342,116 @@ def _pretrained(node: cst.Call, constructor: str) -> bool | None:
     return None
 
 
-def _bind_arguments(summary: Summary, function: FunctionDef, node: cst.Call, args: list[Value],
+def _bind_arguments(summary: Summary, function: FunctionDef, node: ast.Call, args: list[Value],
                     bound: Ref | None) -> dict[str, Value]:
+    """Parameter name -> value at one call; `args` are the values of `arguments(node)`."""
     params = list(summary.params)
     bindings: dict[str, Value] = {}
     if function.owner is not None and params:
         if bound is not None:
             bindings[params[0]] = bound
         params = params[1:]
-    for param, arg, value in zip(params, node.args, args, strict=False):
+    call_args = arguments(node)
+    for param, arg, value in zip(params, call_args, args, strict=False):
         if arg.keyword is None and arg.star == "":
             bindings[param] = value
-    for arg, value in zip(node.args, args, strict=True):
+    for arg, value in zip(call_args, args, strict=True):
         if arg.keyword is not None:
-            bindings[arg.keyword.value] = value
+            bindings[arg.keyword] = value
     return bindings
 
 
-def _argument_texts(summary: Summary, function: FunctionDef, node: cst.Call,
-                    text: Callable[[cst.CSTNode], str]) -> dict[str, str]:
+def _argument_texts(summary: Summary, function: FunctionDef, node: ast.Call, text: Callable[[ast.AST], str]
+                    ) -> dict[str, str]:
     """The source text each parameter is called with, to say `when args.freeze` rather than `when flag`."""
     params = summary.params[1:] if function.owner is not None else summary.params
-    texts = {param: text(arg.value) for param, arg in zip(params, node.args, strict=False)
+    call_args = arguments(node)
+    texts = {param: text(arg.value) for param, arg in zip(params, call_args, strict=False)
              if arg.keyword is None and arg.star == ""}
-    texts.update({arg.keyword.value: text(arg.value) for arg in node.args if arg.keyword is not None})
+    texts.update({arg.keyword: text(arg.value) for arg in call_args if arg.keyword is not None})
     return texts
 
 
-def _name_test(test: cst.BaseExpression, name_vars: set[str], param_vars: set[str], frame: Frame
-               ) -> Selector | None:
+def _name_test(test: ast.expr, name_vars: set[str], param_vars: set[str], frame: Frame) -> Selector | None:
     """Read a test on a parameter's name (or its `requires_grad`) as a selector."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = _name_test(test.expression, name_vars, param_vars, frame)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _name_test(test.operand, name_vars, param_vars, frame)
         return None if inner is None else inner.negate()
-    if isinstance(test, cst.BooleanOperation):
-        left = _name_test(test.left, name_vars, param_vars, frame)
-        right = _name_test(test.right, name_vars, param_vars, frame)
-        if left is None or right is None:
+    if isinstance(test, ast.BoolOp):
+        parts = [_name_test(value, name_vars, param_vars, frame) for value in test.values]
+        if any(part is None for part in parts):
             return None
-        return left.both(right) if isinstance(test.operator, cst.And) else left.either(right)
-    if _is_requires_grad(test) and isinstance(test.value, cst.Name) and test.value.value in param_vars:
+        combined = parts[0]
+        for part in parts[1:]:
+            assert combined is not None and part is not None
+            combined = combined.both(part) if isinstance(test.op, ast.And) else combined.either(part)
+        return combined
+    if _is_requires_grad(test) and isinstance(test.value, ast.Name) and test.value.id in param_vars:  # type: ignore[attr-defined]
         return TRAINABLE_ONLY
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        left, op, right = test.left, test.comparisons[0].operator, test.comparisons[0].comparator
-        if _is_requires_grad(left) and isinstance(left.value, cst.Name) and left.value.value in param_vars:
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if _is_requires_grad(left) and isinstance(left.value, ast.Name) and left.value.id in param_vars:  # type: ignore[attr-defined]
             literal = _bool_literal(right)
-            if literal is not None and isinstance(op, cst.Equal | cst.Is | cst.NotEqual | cst.IsNot):
-                positive = literal == isinstance(op, cst.Equal | cst.Is)
+            if literal is not None and isinstance(op, ast.Eq | ast.Is | ast.NotEq | ast.IsNot):
+                positive = literal == isinstance(op, ast.Eq | ast.Is)
                 return TRAINABLE_ONLY if positive else TRAINABLE_ONLY.negate()
             return None
-        if isinstance(right, cst.Name) and right.value in name_vars and isinstance(op, cst.In | cst.NotIn):
+        if isinstance(right, ast.Name) and right.id in name_vars and isinstance(op, ast.In | ast.NotIn):
             literal = _string(left)
             if literal is None:
                 return None
             chosen = sel.name_test("contains", (literal,), test)
-            return chosen if isinstance(op, cst.In) else chosen.negate()
-        if isinstance(left, cst.Name) and left.value in name_vars:
+            return chosen if isinstance(op, ast.In) else chosen.negate()
+        if isinstance(left, ast.Name) and left.id in name_vars:
             options = _strings(right, frame)
-            if isinstance(op, cst.Equal | cst.NotEqual) and options is not None and len(options) == 1:
+            if isinstance(op, ast.Eq | ast.NotEq) and options is not None and len(options) == 1:
                 chosen = sel.name_test("equals", options, test)
-                return chosen if isinstance(op, cst.Equal) else chosen.negate()
-            if isinstance(op, cst.In | cst.NotIn) and options is not None:
+                return chosen if isinstance(op, ast.Eq) else chosen.negate()
+            if isinstance(op, ast.In | ast.NotIn) and options is not None:
                 chosen = sel.name_test("equals", options, test)
-                return chosen if isinstance(op, cst.In) else chosen.negate()
+                return chosen if isinstance(op, ast.In) else chosen.negate()
         return None
-    if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute):
-        receiver, method = test.func.value, test.func.attr.value
-        if isinstance(receiver, cst.Name) and receiver.value in name_vars and test.args:
-            options = _strings(test.args[0].value, frame)
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
+        receiver, method = test.func.value, test.func.attr
+        if isinstance(receiver, ast.Name) and receiver.id in name_vars and test.args:
+            options = _strings(test.args[0], frame)
             if options is None:
                 return None
             if method in ("startswith", "endswith"):
                 return sel.name_test(method, options, test)
         return None
-    if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "any" and test.args:
-        generator = test.args[0].value
-        if isinstance(generator, cst.GeneratorExp) and isinstance(generator.for_in.target, cst.Name):
-            options = _strings(generator.for_in.iter, frame)
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "any" and test.args:
+        generator = test.args[0]
+        if isinstance(generator, ast.GeneratorExp) and len(generator.generators) == 1:
+            clause = generator.generators[0]
+            options = _strings(clause.iter, frame)
             element = generator.elt
-            var = generator.for_in.target.value
-            if options is None or not isinstance(element, cst.Comparison) or len(element.comparisons) != 1:
+            if options is None or not isinstance(clause.target, ast.Name) or clause.ifs:
                 return None
-            comparison = element.comparisons[0]
-            if (isinstance(element.left, cst.Name) and element.left.value == var
-                    and isinstance(comparison.operator, cst.In) and isinstance(comparison.comparator, cst.Name)
-                    and comparison.comparator.value in name_vars):
+            if (isinstance(element, ast.Compare) and len(element.ops) == 1 and isinstance(element.ops[0], ast.In)
+                    and isinstance(element.left, ast.Name) and element.left.id == clause.target.id
+                    and isinstance(element.comparators[0], ast.Name) and element.comparators[0].id in name_vars):
                 return sel.name_test("contains", options, test)
         return None
     return None
 
 
-def _strings(node: cst.BaseExpression, frame: Frame) -> tuple[str, ...] | None:
+def _strings(node: ast.expr, frame: Frame) -> tuple[str, ...] | None:
     """A string literal, a literal list/tuple/set of strings, or a name bound to one."""
     single = _string(node)
     if single is not None:
         return (single,)
-    if isinstance(node, cst.List | cst.Tuple | cst.Set):
-        values = [_string(e.value) for e in node.elements]
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        values = [_string(e) for e in node.elts]
         return None if any(v is None for v in values) else tuple(v for v in values if v is not None)
-    if isinstance(node, cst.Name):
-        bound = frame.env.get(node.value)
+    if isinstance(node, ast.Name):
+        bound = frame.env.get(node.id)
         if isinstance(bound, Literal) and isinstance(bound.value, tuple) and all(
                 isinstance(v, str) for v in bound.value):
             return tuple(str(v) for v in bound.value)
     return None
 
 
-def analyse(module: cst.Module) -> FileFacts:
+def analyse(module: ast.Module, source: Source) -> FileFacts:
     """Build the facts of one parsed file."""
-    return FileAnalysis(module).run()
+    return FileAnalysis(module, source).run()

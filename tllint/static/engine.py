@@ -1,8 +1,8 @@
 """Check one file: read, pre-filter, parse, build facts, run rules, locate, suppress.
 
 Cheap steps come first so that most files never reach the expensive ones: a byte search for the words
-the enabled rules need skips the parse, and positions (libcst's costliest metadata) are computed only
-for files that have a finding.
+the enabled rules need skips the parse. The parser is CPython's own (`ast`): it costs nothing to import,
+parses about ten times faster than libcst, and its verdict on a file is exactly the interpreter's.
 """
 
 from __future__ import annotations
@@ -10,21 +10,18 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
-
-import libcst as cst
-from libcst.metadata import CodeRange
-from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from tllint.findings.catalog import rule_info
 from tllint.findings.model import Finding, Span
 from tllint.static.analysis import analyse
 from tllint.static.prefilter import SKIP_FILE, decode, input_finding, triggered
 from tllint.static.rules import STATIC_RULES, Report
+from tllint.static.source import Source
 
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 
@@ -39,126 +36,28 @@ class FileResult:
     parsed: bool = False
 
 
-MAX_BRACKET_DEPTH = 200  # CPython's own limit ("too many nested parentheses"); deeper input crashes parsers
-_BRACKETS = re.compile(r"[()\[\]{}]")
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def parse(text: str, path: str) -> cst.Module | Finding:
-    """libcst's tree, or TL000 at the position CPython itself reports for the error."""
-    if _bracket_depth(text) > MAX_BRACKET_DEPTH:
-        error = _compile_error(text)
-        if error is not None:
-            return _syntax_finding(path, error)
-    try:
-        module = cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError, MemoryError):
-        error = _compile_error(text)
-        if error is None:
-            return input_finding(path, 1, 1, "tllint cannot parse this file (valid for Python, too complex for "
-                                  "libcst); it was not checked")
-        return _syntax_finding(path, error)
-    # libcst accepts some files CPython rejects: a NUL byte, or what CPython's compiler (not its parser) refuses,
-    # such as `return` outside a function. Compiling costs a few per cent of the parse. Where only CPython's
-    # parser objects, libcst is trusted: it knows grammar newer than the running Python (3.12 `type` statements).
-    error = _compile_error(text)
-    if error is not None and ("\0" in text or _parser_accepts(text)):
-        return _syntax_finding(path, error)
-    return module
-
-
-def _bracket_depth(text: str) -> int:
-    """Nesting depth of brackets, counting those in strings and comments too: an upper bound, cheaply."""
-    depth = deepest = 0
-    for match in _BRACKETS.finditer(text):
-        depth += 1 if match.group() in "([{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def _compile_error(text: str) -> SyntaxError | None:
-    """CPython's own verdict, including the compiler's checks (`break` outside a loop), warnings silenced."""
+def parse(text: str, path: str) -> ast.Module | Finding:
+    """The file's tree, or TL000 where CPython rejects it: its parser, or its compiler (`break` outside a loop,
+    `return` outside a function), at the position CPython reports."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(text, "<tllint>", "exec", dont_inherit=True)
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like are warnings, not errors
+            tree = compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as error:
-        return error
-    except (RecursionError, MemoryError, ValueError) as error:
-        return SyntaxError(str(error) or type(error).__name__)
-    return None
-
-
-def _parser_accepts(text: str) -> bool:
-    try:
-        compile(text, "<tllint>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except (SyntaxError, RecursionError, MemoryError, ValueError):
-        return False
-    return True
+        return _syntax_finding(path, error)
+    except (RecursionError, MemoryError, ValueError) as error:  # too deep to compile, or a NUL byte (3.11)
+        return _syntax_finding(path, SyntaxError(str(error) or type(error).__name__))
+    return tree
 
 
 def _syntax_finding(path: str, error: SyntaxError) -> Finding:
     line, column = max(error.lineno or 1, 1), max(error.offset or 1, 1)
-    return input_finding(path, line, column, f"syntax error, the file was not checked: {error.msg}")
-
-
-class Locator:
-    """Positions and source text of nodes, computed on first use only."""
-
-    def __init__(self, module: cst.Module) -> None:
-        self.module = module
-
-    @cached_property
-    def _positions(self) -> dict[cst.CSTNode, CodeRange]:
-        """The same ranges as libcst's PositionProvider, from one code generation without its metadata
-        machinery (a tenth of the cost on large files)."""
-        state = _PositionState(default_indent=self.module.default_indent,
-                               default_newline=self.module.default_newline, provider=_Ranges())
-        self.module._codegen(state)
-        return state.provider._computed
-
-    def range(self, node: cst.CSTNode) -> CodeRange:
-        return self._positions[node]
-
-    def span(self, node: cst.CSTNode) -> Span:
-        """The span to show: a compound statement is shown by its header."""
-        start = self.range(node).start
-        end = self.range(_header(node)).end
-        return Span(start.line, start.column + 1, end.line, max(end.column, start.column + 1))
-
-    def line(self, node: cst.CSTNode) -> int:
-        return self.range(node).start.line
-
-    def text(self, node: cst.CSTNode) -> str:
-        return " ".join(self.module.code_for_node(node).split())
-
-
-class _Ranges:
-    """Stands in for the metadata provider the codegen state writes ranges into."""
-
-    def __init__(self) -> None:
-        self._computed: dict[cst.CSTNode, CodeRange] = {}
-
-
-class _PositionState(PositionProvidingCodegenState):
-    """PositionProvider's codegen state with a cheaper position update (the source has `\n` newlines only)."""
-
-    def _update_position(self, value: str) -> None:
-        newlines = value.count("\n")
-        if newlines:
-            self.line += newlines
-            self.column = len(value) - value.rfind("\n") - 1
-        else:
-            self.column += len(value)
-
-
-def _header(node: cst.CSTNode) -> cst.CSTNode:
-    if isinstance(node, cst.For):
-        return node.iter
-    if isinstance(node, cst.If | cst.While):
-        return node.test
-    if isinstance(node, cst.SimpleStatementLine) and node.body:
-        return node.body[-1]
-    return node
+    return input_finding(path, line, column, f"syntax error for Python {PYTHON} (which runs tllint), the file "
+                         f"was not checked: {error.msg}")
 
 
 def noqa_comments(text: str) -> dict[int, frozenset[str] | None]:
@@ -202,31 +101,31 @@ def check_source(data: bytes, path: str, codes: frozenset[str]) -> FileResult:
         return _selected(result, codes)
     if not triggered(data, codes):
         return result
-    module = parse(text, path)
-    if isinstance(module, Finding):
-        result.findings.append(module)
+    tree = parse(text, path)
+    if isinstance(tree, Finding):
+        result.findings.append(tree)
         return _selected(result, codes)
     result.parsed = True
+    source = Source(text)
     try:
-        facts = analyse(module)
+        facts = analyse(tree, source)
     except RecursionError:
         result.errors.append(f"{path}: the file nests too deeply to analyse; it was skipped")
         return result
     except Exception as error:  # one file's internal error must not stop the run
         result.errors.append(f"{path}: internal error while analysing: {type(error).__name__}: {error}")
         return result
-    locator = Locator(module)
     reports: list[Report] = []
     for code in sorted(codes):
         rule = STATIC_RULES.get(code)
         if rule is None:
             continue
         try:
-            reports.extend(rule.check(facts, locator))
+            reports.extend(rule.check(facts, source))
         except Exception as error:  # a crashing rule is reported, the other rules still run
             result.errors.append(f"{path}: internal error in rule {code}: {type(error).__name__}: {error}")
     if reports:
-        result.findings.extend(_locate(reports, locator, text, path))
+        result.findings.extend(_locate(reports, source, text, path))
     return result
 
 
@@ -235,14 +134,17 @@ def _selected(result: FileResult, codes: frozenset[str]) -> FileResult:
     return result
 
 
-def _locate(reports: list[Report], locator: Locator, text: str, path: str) -> list[Finding]:
-    comments = noqa_comments(text)
-    lines = text.split("\n")
+def _locate(reports: list[Report], source: Source, text: str, path: str) -> list[Finding]:
+    spans = [source.span(report.node) for report in reports]
+    # Tokenizing the file to find real comments costs more than the whole analysis: only when a reported line
+    # mentions noqa at all.
+    lines = {line for span in spans for line in (span.line, span.end_line)}
+    mentioned = any("noqa" in source.lines[line - 1].lower() for line in lines if line <= len(source.lines))
+    comments = noqa_comments(text) if mentioned else {}
     findings: dict[tuple[str, Span], Finding] = {}
-    for report in reports:
+    for report, span in zip(reports, spans, strict=True):
         info = rule_info(report.code)
-        span = locator.span(report.node)
-        source_line = lines[span.line - 1] if span.line <= len(lines) else ""
+        source_line = source.lines[span.line - 1] if span.line <= len(source.lines) else ""
         finding = Finding(info.code, info.name, info.severity, report.message, path, span,
                           extra={"source_line": source_line})
         if suppressed(finding, (span.line, span.end_line), comments):

@@ -9,12 +9,11 @@ Rules read these facts and never walk the syntax tree. The vocabulary:
 
 from __future__ import annotations
 
+import ast
 import enum
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-import libcst as cst
 
 from tllint.static.selectors import ALL, Selector
 
@@ -40,14 +39,14 @@ class ModelObject:
 
     label: str  # the source text that built it, for messages: "resnet18(weights=...)"
     origin: Origin
-    node: cst.CSTNode | None = None
+    node: ast.AST | None = None
     constructor: str | None = None  # qualified name, "torchvision.models.resnet18" or "timm:resnet50"
     pretrained: bool | None = None  # None: unknown
     has_params: bool | None = True
     is_module: bool = True  # False for plain namespace objects (`self` of a non-Module class)
     in_features: int | None = None  # a literal input size: `nn.Linear(512, 10)`, or a Sequential starting with one
     param_names: tuple[str, ...] | None = None  # a new layer's parameter names when known: ("0.weight", "0.bias")
-    deprecated_args: tuple[cst.Arg, ...] = ()  # torchvision `pretrained=` / `pretrained_backbone=`
+    deprecated_args: tuple[ast.keyword, ...] = ()  # torchvision `pretrained=` / `pretrained_backbone=`
     parent: tuple[ModelObject, tuple[str, ...]] | None = None
     attached: dict[tuple[str, ...], Value] = field(default_factory=dict)
     uid: int = field(default_factory=lambda: next(_ids))
@@ -104,7 +103,7 @@ class ParamsOf:
     ref: Ref
     selector: Selector = ALL
     named: bool = False
-    site: cst.CSTNode | None = None
+    site: ast.AST | None = None
     label: str = field(default="", compare=False)  # source text of the module: `model.fc`
 
 
@@ -115,7 +114,7 @@ class ParamVar:
     ref: Ref
     selector: Selector = ALL
     name_var: str | None = None
-    site: cst.CSTNode | None = None
+    site: ast.AST | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ class ModuleVar:
     selector: Selector = ALL
     name_var: str | None = None
     by_child_name: bool = False
-    site: cst.CSTNode | None = None
+    site: ast.AST | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ class ParamGroups:
 @dataclass(eq=False)
 class Optimizer:
     label: str
-    node: cst.CSTNode
+    node: ast.AST
     uid: int = field(default_factory=lambda: next(_ids))
 
 
@@ -189,7 +188,7 @@ class Where:
     `node` is the call); `scope` identifies the function body (or module) whose timeline it belongs to.
     """
 
-    node: cst.CSTNode
+    node: ast.AST
     scope: int
     conditions: tuple[Condition, ...] = ()
     via: str | None = None
@@ -215,8 +214,8 @@ class Replaced:
     ref: Ref  # the path that now holds the new layer
     new: ModelObject | None  # the new layer's object when known
     where: Where
-    target: cst.CSTNode | None = None  # the assignment target, for messages
-    value: cst.CSTNode | None = None  # the assigned expression (`nn.Linear(512, 10)`)
+    target: ast.AST | None = None  # the assignment target, for messages
+    value: ast.AST | None = None  # the assigned expression (`nn.Linear(512, 10)`)
     construction: bool = False  # `self.head = ...` inside the class's own __init__: building, not replacing
 
     @property

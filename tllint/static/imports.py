@@ -1,28 +1,22 @@
-"""Resolve names to dotted library names through the file's imports, without libcst metadata.
+"""Resolve names to dotted library names through the file's imports.
 
-libcst's QualifiedNameProvider costs several times the parse; a dictionary from local name to dotted
-name, filled from `import` statements in scope order, answers what the rules need.
+A dictionary from local name to dotted name, filled from `import` statements in scope order, answers what
+the rules need (libcst's QualifiedNameProvider, which TorchFix uses, costs several times a parse).
 """
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 
-def dotted(node: cst.BaseExpression) -> str | None:
+def dotted(node: ast.expr) -> str | None:
     """`a.b.c` as text, or None for anything that is not a plain name/attribute chain."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
         base = dotted(node.value)
-        return None if base is None else f"{base}.{node.attr.value}"
+        return None if base is None else f"{base}.{node.attr}"
     return None
-
-
-def _module_name(node: cst.BaseExpression) -> str:
-    name = dotted(node)
-    assert name is not None
-    return name
 
 
 class ImportTable:
@@ -35,25 +29,20 @@ class ImportTable:
     def child(self) -> ImportTable:
         return ImportTable(self)
 
-    def add(self, statement: cst.Import | cst.ImportFrom) -> None:
-        if isinstance(statement, cst.Import):
+    def add(self, statement: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(statement, ast.Import):
             for alias in statement.names:
-                full = _module_name(alias.name)
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    self._names[alias.asname.name.value] = full
+                if alias.asname is not None:
+                    self._names[alias.asname] = alias.name
                 else:
-                    top = full.split(".", 1)[0]
+                    top = alias.name.split(".", 1)[0]
                     self._names[top] = top
             return
-        if statement.relative or statement.module is None or isinstance(statement.names, cst.ImportStar):
+        if statement.level or statement.module is None:
             return
-        module = _module_name(statement.module)
         for alias in statement.names:
-            imported = _module_name(alias.name)
-            local = imported
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            self._names[local] = f"{module}.{imported}"
+            if alias.name != "*":
+                self._names[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
 
     def forget(self, name: str) -> None:
         """A local assignment shadows an import of the same name."""
@@ -67,7 +56,7 @@ class ImportTable:
             table = table._parent
         return None
 
-    def qualname(self, node: cst.BaseExpression) -> str | None:
+    def qualname(self, node: ast.expr) -> str | None:
         """The dotted library name an expression refers to (`models.vgg16` -> `torchvision.models.vgg16`)."""
         text = dotted(node)
         if text is None:

@@ -8,10 +8,9 @@ literals against the real parameter names.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-
-import libcst as cst
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,7 @@ class Atom:
 
     kind: str  # "contains" | "startswith" | "endswith" | "equals"
     literal: str
-    node: cst.CSTNode | None = None
+    node: ast.AST | None = None
 
     def matches(self, name: str) -> bool:
         if self.kind == "contains":
@@ -101,7 +100,7 @@ OPAQUE = Selector(lambda _name: None)  # a selection tllint cannot read (a count
 TRAINABLE_ONLY = Selector(lambda _name: None, requires_grad_filter=True)  # `if p.requires_grad`
 
 
-def name_test(kind: str, literals: tuple[str, ...], node: cst.CSTNode) -> Selector:
+def name_test(kind: str, literals: tuple[str, ...], node: ast.AST) -> Selector:
     """`"fc" in name`, `name.startswith(("fc", "head"))`, `name in [...]`, `any(k in name for k in KEYS)`:
     true when any of the literals passes the test."""
     atoms = tuple(Atom(kind, literal, node) for literal in literals)

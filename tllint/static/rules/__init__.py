@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
-
-import libcst as cst
 
 from tllint.static.facts import FileFacts, Replaced, Where
 
@@ -16,16 +15,16 @@ class Report:
     """A rule's finding before it has a position: the node to point at and the message."""
 
     code: str
-    node: cst.CSTNode
+    node: ast.AST
     message: str
 
 
 class Context(Protocol):
     """What a rule may ask of the file beyond its facts."""
 
-    def line(self, node: cst.CSTNode) -> int: ...
+    def line(self, node: ast.AST) -> int: ...
 
-    def text(self, node: cst.CSTNode) -> str: ...
+    def text(self, node: ast.AST) -> str: ...
 
 
 Check = Callable[[FileFacts, Context], Iterator[Report]]

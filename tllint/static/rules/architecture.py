@@ -226,8 +226,7 @@ def deprecated_pretrained_argument(facts: FileFacts, ctx: Context) -> Iterator[R
             continue
         seen.add(id(obj))
         for arg in obj.deprecated_args:
-            assert arg.keyword is not None
-            keyword = arg.keyword.value
+            keyword = arg.arg or ""
             arch = architecture_of(obj) if keyword == "pretrained" else torchvision_backbone(obj.constructor or "")
             yield Report("TL040", arg, _pretrained_message(keyword, ctx.text(arg.value), arch))
 

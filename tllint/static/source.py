@@ -1,0 +1,62 @@
+"""A parsed file's source text: where a node is (as a `Span`) and what it says (for messages).
+
+The tree is the standard library's `ast`, whose offsets count UTF-8 bytes; spans and texts count characters.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from tllint.findings.model import Span
+
+
+class Source:
+    """The text of one file (with `\\n` newlines only, as `prefilter.decode` returns it)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+
+    def line(self, node: ast.AST) -> int:
+        return node.lineno  # type: ignore[attr-defined, no-any-return]
+
+    def text(self, node: ast.AST) -> str:
+        """The node's source with runs of whitespace (newlines included) collapsed: one line for a message.
+        A node the pass built itself (`setattr(m, "fc", x)` read as `m.fc = x`) has no source: it is unparsed."""
+        if not hasattr(node, "lineno"):
+            return ast.unparse(node)
+        return " ".join(self.segment(node).split())
+
+    def segment(self, node: ast.AST) -> str:
+        first, last = node.lineno, node.end_lineno  # type: ignore[attr-defined]
+        start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+        if first == last:
+            return _slice(self.lines[first - 1], start, end)
+        rows = self.lines[first - 1:last]
+        return "\n".join([_slice(rows[0], start, None), *rows[1:-1], _slice(rows[-1], 0, end)])
+
+    def span(self, node: ast.AST) -> Span:
+        """The span to show: a compound statement is shown by its header (`for p in model.parameters()`)."""
+        header = _header(node)
+        line, end_line = node.lineno, header.end_lineno  # type: ignore[attr-defined]
+        column = self._column(line, node.col_offset) + 1  # type: ignore[attr-defined]
+        end_column = self._column(end_line, header.end_col_offset)  # type: ignore[attr-defined]
+        return Span(line, column, end_line, max(end_column, column))
+
+    def _column(self, line: int, offset: int) -> int:
+        """ast's byte offset in a line as a character offset."""
+        row = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return offset if row.isascii() else len(row.encode()[:offset].decode("utf-8", "replace"))
+
+
+def _slice(row: str, start: int, end: int | None) -> str:
+    if row.isascii():
+        return row[start:end]
+    return row.encode()[start:end].decode("utf-8", "replace")
+
+
+def _header(node: ast.AST) -> ast.AST:
+    if isinstance(node, ast.For | ast.AsyncFor):
+        return node.iter
+    if isinstance(node, ast.If | ast.While):
+        return node.test
+    return node
