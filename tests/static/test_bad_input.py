@@ -71,6 +71,18 @@ def test_deep_nesting_does_not_crash() -> None:
     assert [f.code for f in result.findings] in (["TL000"], [])
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="3.10's Python calls use C stack: the limit stays")
+@pytest.mark.parametrize("deep", [
+    "".join(f"elif x == {i}:\n    y = {i}\n" for i in range(1, 2000)),  # nests 2,000 deep in the tree
+    "z = " + " + ".join(["a"] * 2500) + "\n",
+], ids=["elif-chain", "long-sum"])
+def test_long_valid_chains_are_analysed(deep: str) -> None:
+    """Deeper than Python's default recursion limit for the pass, but CPython compiles them: so does tllint."""
+    data = (FREEZE_AFTER + "if x == 0:\n    y = 0\n" + deep).encode()
+    compile(data, "x.py", "exec")
+    assert codes(data) == [("TL001", 5)]
+
+
 @pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root can read any file")
 def test_unreadable_file_is_an_error_and_the_rest_runs(tmp_path: Path) -> None:
     secret = tmp_path / "secret.py"

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -165,6 +166,20 @@ def test_no_cache_neither_reads_nor_writes(tmp_path: Path) -> None:
     assert run_tllint("check", ".", cwd=tmp_path).returncode == 0
     assert run_tllint("check", "--no-cache", ".", cwd=tmp_path).returncode == 1
     assert path.exists()
+
+
+def test_a_cache_written_under_another_python_is_a_miss(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What is a syntax error depends on the Python that parses: a cache shared by two interpreters must not mix."""
+    from tllint.static import cache as cache_module
+
+    here = cache_module.build_fingerprint()
+    cache_module.build_fingerprint.cache_clear()
+    monkeypatch.setattr(cache_module.sys, "version_info", SimpleNamespace(major=3, minor=99))
+    try:
+        other = cache_module.build_fingerprint()
+    finally:
+        cache_module.build_fingerprint.cache_clear()
+    assert other != here
 
 
 def test_the_cache_sits_beside_the_config_file(tmp_path: Path) -> None:

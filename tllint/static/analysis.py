@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -72,6 +73,7 @@ MISSPELLINGS = frozenset(
      "require_grads", "requries_grad", "reqires_grad", "requires_gard", "requiers_grad", "requires_grade"}
 )
 MAX_INLINE_DEPTH = 4
+ANALYSIS_RECURSION_LIMIT = 50_000
 HEAD_PLACEHOLDER = "@classifier"  # the head `reset_classifier()` rebuilds, wherever the architecture keeps it
 MAX_LITERAL_LOOP = 8
 TRY_STATEMENTS = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))  # 3.11+: `except*`
@@ -1453,5 +1455,15 @@ def _strings(node: ast.expr, frame: Frame) -> tuple[str, ...] | None:
 
 
 def analyse(module: ast.Module, source: Source) -> FileFacts:
-    """Build the facts of one parsed file."""
-    return FileAnalysis(module, source).run()
+    """Build the facts of one parsed file.
+
+    The pass recurses along the tree (an `elif` chain nests), so valid files that CPython compiles can be deeper
+    than Python's default recursion limit. From 3.11 on, Python-to-Python calls use no C stack, and the limit can
+    be raised safely for the pass."""
+    limit = sys.getrecursionlimit()
+    if sys.version_info >= (3, 11):
+        sys.setrecursionlimit(max(limit, ANALYSIS_RECURSION_LIMIT))
+    try:
+        return FileAnalysis(module, source).run()
+    finally:
+        sys.setrecursionlimit(limit)

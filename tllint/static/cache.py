@@ -2,7 +2,8 @@
 
 An entry is named after the file's path and holds the key it was computed under: a hash of the file's bytes,
 the tllint build (its version and the size and mtime of every file of the package, so that an edited checkout
-never serves stale results) and the codes enabled for that file. A lookup that finds another key is a miss,
+never serves stale results), the Python version (its parser decides what is a syntax error) and the codes enabled
+for that file. A lookup that finds another key is a miss,
 and the next store overwrites it: the cache grows with the number of files, not with the number of edits.
 Anything wrong with the cache (unreadable, corrupt, written by another version, read-only) makes it a miss
 or a no-op, never an error: the cache may only make runs faster, never change what they report.
@@ -14,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -98,9 +100,10 @@ def _ensure_folder(folder: Path) -> None:
 
 @cache
 def build_fingerprint() -> str:
-    """The tllint version plus the size and mtime of each file of the package: stat calls only, no reads."""
+    """The tllint version, the Python version, and the size and mtime of each file of the package: stat calls only,
+    no reads."""
     root = Path(tllint.__file__).parent
-    parts = [tllint.__version__]
+    parts = [tllint.__version__, f"python {sys.version_info.major}.{sys.version_info.minor}"]
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):

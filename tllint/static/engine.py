@@ -40,18 +40,26 @@ PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def parse(text: str, path: str) -> ast.Module | Finding:
-    """The file's tree, or TL000 where CPython rejects it: its parser, or its compiler (`break` outside a loop,
-    `return` outside a function), at the position CPython reports."""
+    """The file's tree, or TL000 where CPython rejects it (its parser, or its compiler: `break` outside a loop,
+    `return` outside a function) at the position CPython reports.
+
+    The compiler's verdict comes from compiling the text, not the tree: handing a tree back to `compile()` walks
+    it with Python's recursion limit and fails on long but valid expressions that CPython compiles."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like are warnings, not errors
-            tree = compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-            compile(tree, path, "exec", dont_inherit=True)
+            compile(text, path, "exec", dont_inherit=True)
     except SyntaxError as error:
         return _syntax_finding(path, error)
     except (RecursionError, MemoryError, ValueError) as error:  # too deep to compile, or a NUL byte (3.11)
         return _syntax_finding(path, SyntaxError(str(error) or type(error).__name__))
-    return tree
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, path)
+    except (SyntaxError, RecursionError, MemoryError):
+        return input_finding(path, 1, 1, "the file is valid Python but nests too deeply for tllint's parser; it "
+                             "was not checked")
 
 
 def _syntax_finding(path: str, error: SyntaxError) -> Finding:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import multiprocessing.context
     from concurrent.futures import Future, ProcessPoolExecutor
 
-# The engine (libcst, the pass), the pool and multiprocessing are imported on first use: a run whose files all
+# The engine (parser, pass, rules), the pool and multiprocessing are imported on first use: a run whose files all
 # come from the cache (pre-commit on unchanged files) then starts in a fraction of the time.
 
 

@@ -1,7 +1,6 @@
-"""What can be decided from a file's bytes alone, before libcst is imported: decoding, `# tllint: skip-file`,
-and whether the file mentions any word an enabled rule needs (a file that does not cannot hold a finding).
-
-A pre-commit run on files with no PyTorch training code never pays for libcst's import this way.
+"""What can be decided from a file's bytes alone, before the parser and the pass are imported: decoding,
+`# tllint: skip-file`, and whether the file mentions any word an enabled rule needs (a file that does not cannot
+hold a finding). A pre-commit run on files with no PyTorch training code never pays for more.
 """
 
 from __future__ import annotations
