@@ -21,8 +21,7 @@ sys.path.insert(0, str(REPO))
 from tllint.config import Config, validate_codes  # noqa: E402
 from tllint.findings.model import Finding  # noqa: E402
 from tllint.static import engine, prefilter  # noqa: E402
-from tllint.static.analysis import analyse  # noqa: E402
-from tllint.static.rules import STATIC_RULES  # noqa: E402
+from tllint.static.interpreter import build_facts  # noqa: E402
 from tllint.static.source import Source  # noqa: E402
 
 
@@ -66,17 +65,18 @@ def main() -> None:
             continue
         try:
             source = Source(text)
-            facts = analyse(module, source)
+            facts = build_facts(module, source)
         except Exception:
             counts["analysis errors"] += 1
             continue
         lap("analysis")
-        reports = [r for code in sorted(codes) if code in STATIC_RULES
-                   for r in STATIC_RULES[code].check(facts, source)]
+        rules = engine.static_rules()
+        violations = [(rules[code], v) for code in sorted(codes & rules.keys())
+                      for v in rules[code].check(facts, source)]  # type: ignore[misc]
         lap("rules")
-        if reports:
+        if violations:
             counts["files with reports"] += 1
-            engine._locate(reports, source, text, str(path))
+            engine._locate(violations, source, text, str(path))
             lap("positions")
     total = time.perf_counter() - started
     print(f"{len(files)} files, {lines:,} lines in {args.folder}; {total:.1f} s on one core: "

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from tllint.findings.catalog import CATALOG, Half
+from tllint.findings.registry import Half, catalog
+from tllint.static.rules.parse_error import PARSE_ERROR
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,7 +44,7 @@ class Config:
         """Static codes that run: selected by code or prefix; opt-in rules only when named or selected by an
         explicit prefix other than the family default."""
         chosen = set()
-        for info in CATALOG.values():
+        for info in catalog().values():
             if info.half is not Half.STATIC:
                 continue
             selectors = self.select + self.extend_select
@@ -54,7 +55,7 @@ class Config:
             if ignored is not None and len(ignored) >= len(hit):
                 continue
             chosen.add(info.code)
-        chosen.add("TL000")
+        chosen.add(PARSE_ERROR.code)  # a file that cannot be read is reported whatever is selected
         return frozenset(chosen)
 
     def codes_for(self, path: Path, codes: frozenset[str]) -> frozenset[str]:
@@ -99,7 +100,7 @@ def validate_codes(codes: Iterable[str], where: str) -> tuple[str, ...]:
         code = raw.strip().upper()
         if not code:
             continue
-        if code != "ALL" and not any(known.startswith(code) for known in CATALOG):
+        if code != "ALL" and not any(known.startswith(code) for known in catalog()):
             raise ConfigError(f"{where}: unknown rule code or prefix {raw!r}; `tllint rule --all` lists them")
         out.append(code)
     return tuple(out)

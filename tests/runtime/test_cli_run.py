@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Callable
 
 import pytest
 
-from tests.runtime.helpers import FIXTURES
+from tests.helpers import RUNTIME_FIXTURES, run_tllint
 
-Cli = Callable[..., subprocess.CompletedProcess[str]]
-SCRIPTS = FIXTURES / "scripts"
+SCRIPTS = RUNTIME_FIXTURES / "scripts"
 
 
-def run_json(cli: Cli, *args: str) -> tuple[int, dict, str]:
-    result = cli("run", "--format", "json", *args, cwd=SCRIPTS)
+def run_json(*args: str) -> tuple[int, dict, str]:
+    result = run_tllint("run", "--format", "json", *args, cwd=SCRIPTS)
     assert result.returncode in (0, 1), result.stderr
     return result.returncode, json.loads(result.stdout), result.stderr
 
@@ -24,32 +21,32 @@ def codes(data: dict) -> set[str]:
     return {finding["code"] for finding in data["findings"]}
 
 
-def test_replace_then_freeze_is_tl101_and_the_script_stops(tllint_cli: Cli) -> None:
-    code, data, stderr = run_json(tllint_cli, "replace_then_freeze.py")
+def test_replace_then_freeze_is_tl101_and_the_script_stops() -> None:
+    code, data, stderr = run_json("replace_then_freeze.py")
     assert code == 1 and "TL101" in codes(data)
     assert "finished training" not in stderr
     assert data["gradients"] == "the script's own backward at optimizer step 1"
 
 
-def test_correct_transfer_learning_is_clean(tllint_cli: Cli) -> None:
-    code, data, _ = run_json(tllint_cli, "transfer_ok.py")
+def test_correct_transfer_learning_is_clean() -> None:
+    code, data, _ = run_json("transfer_ok.py")
     assert code == 0 and codes(data) == {"TL105"}
     assert {row["module"] for row in data["params"] if row["grad"] == "nonzero"} == {"fc"}
 
 
-def test_script_arguments_reach_the_script(tllint_cli: Cli) -> None:
-    code, data, _ = run_json(tllint_cli, "transfer_ok.py", "--", "--lr", "0")
+def test_script_arguments_reach_the_script() -> None:
+    code, data, _ = run_json("transfer_ok.py", "--", "--lr", "0")
     assert code == 1 and "TL107" in codes(data)
 
 
-def test_optimizer_before_replacement_is_tl104(tllint_cli: Cli) -> None:
-    code, data, _ = run_json(tllint_cli, "optimizer_before_replacement.py")
+def test_optimizer_before_replacement_is_tl104() -> None:
+    code, data, _ = run_json("optimizer_before_replacement.py")
     assert code == 1 and {"TL104", "TL108"} <= codes(data)
 
 
 @pytest.mark.parametrize(("step", "expected"), [(1, set()), (9, {"TL104"})])
-def test_unfreezing_later_without_add_param_group(step: int, expected: set[str], tllint_cli: Cli) -> None:
-    code, data, _ = run_json(tllint_cli, "--step", str(step), "unfreeze_later.py")
+def test_unfreezing_later_without_add_param_group(step: int, expected: set[str]) -> None:
+    code, data, _ = run_json("--step", str(step), "unfreeze_later.py")
     assert codes(data) - {"TL105"} == expected
     assert code == (1 if expected else 0)
 
@@ -63,45 +60,45 @@ def test_unfreezing_later_without_add_param_group(step: int, expected: set[str],
         ("wrapped_optimizer.py", {"features.0", "features.1", "features.3", "features.4", "fc"}),
     ],
 )
-def test_loops_that_step_differently_are_clean(script: str, trained: set[str], tllint_cli: Cli) -> None:
-    code, data, _ = run_json(tllint_cli, script)
+def test_loops_that_step_differently_are_clean(script: str, trained: set[str]) -> None:
+    code, data, _ = run_json(script)
     assert code == 0 and codes(data) <= {"TL105"}
     assert {row["module"] for row in data["params"] if row["grad"] == "nonzero"} == trained
 
 
-def test_two_optimizers_each_model_judged_at_its_own_step(tllint_cli: Cli) -> None:
-    code, data, _ = run_json(tllint_cli, "gan.py")
+def test_two_optimizers_each_model_judged_at_its_own_step() -> None:
+    code, data, _ = run_json("gan.py")
     assert code == 0 and not data["findings"]
     groups = {row["name"].split(".")[0]: row["group"] for row in data["params"]}
     assert groups == {"Generator": "1:0", "Discriminator": "0:0"}
 
 
-def test_module_mode_and_text_output(tllint_cli: Cli) -> None:
-    result = tllint_cli("run", "-m", "trainpkg.train", "--", "0.5", cwd=SCRIPTS)
+def test_module_mode_and_text_output() -> None:
+    result = run_tllint("run", "-m", "trainpkg.train", "--", "0.5", cwd=SCRIPTS)
     assert result.returncode == 0, result.stderr
     assert "trace: hooks" in result.stdout and "0.5" in result.stdout
 
 
-def test_continue_lets_the_script_finish(tllint_cli: Cli) -> None:
-    result = tllint_cli("run", "--continue", "replace_then_freeze.py", cwd=SCRIPTS)
+def test_continue_lets_the_script_finish() -> None:
+    result = run_tllint("run", "--continue", "replace_then_freeze.py", cwd=SCRIPTS)
     assert result.returncode == 1
     assert result.stdout.index("TL101") < result.stdout.index("finished training")
 
 
-def test_never_reaching_a_step_exits_2(tllint_cli: Cli) -> None:
-    result = tllint_cli("run", "never_steps.py", cwd=SCRIPTS)
+def test_never_reaching_a_step_exits_2() -> None:
+    result = run_tllint("run", "never_steps.py", cwd=SCRIPTS)
     assert result.returncode == 2
     assert "without reaching optimizer step 1" in result.stderr
 
 
-def test_a_crashing_script_shows_its_traceback_and_exits_2(tllint_cli: Cli) -> None:
-    result = tllint_cli("run", "raises.py", cwd=SCRIPTS)
+def test_a_crashing_script_shows_its_traceback_and_exits_2() -> None:
+    result = run_tllint("run", "raises.py", cwd=SCRIPTS)
     assert result.returncode == 2
     assert 'File "raises.py", line 11' in result.stderr and "mat1 and mat2" in result.stderr
     assert "runner.py" not in result.stderr.split("Traceback")[1].splitlines()[1]
 
 
-def test_missing_script_is_a_usage_error(tllint_cli: Cli) -> None:
-    result = tllint_cli("run", "no_such_script.py", cwd=SCRIPTS)
+def test_missing_script_is_a_usage_error() -> None:
+    result = run_tllint("run", "no_such_script.py", cwd=SCRIPTS)
     assert result.returncode == 2 and "no such script" in result.stderr
 

@@ -6,7 +6,6 @@ optimizer state are all non-trivial) and has a mix of `.grad` states: None, zero
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -16,12 +15,13 @@ import torch
 import torchvision.models as tvm
 from torch import nn
 
-from tests.runtime.helpers import FIXTURES, assert_same, fingerprint
+from tests.helpers import RUNTIME_FIXTURES, assert_same, fingerprint, load_module
 from tllint.runtime import audit
 from tllint.runtime.probe import floating_tensors
 
-sys.path.insert(0, str(FIXTURES))
-from special_models import Router, TokenPair
+_SPECIAL = load_module(RUNTIME_FIXTURES / "special_models.py")
+Router = _SPECIAL.Router
+TokenPair = _SPECIAL.TokenPair
 
 IMAGE = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
 

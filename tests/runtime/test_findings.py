@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 import torch
 from torch import nn
 from torchvision.models import resnet18
 
-from tests.runtime.helpers import FIXTURES
+from tests.helpers import RUNTIME_FIXTURES, load_module
 from tllint.runtime import audit
 from tllint.runtime.probe import probe_loss
 
-sys.path.insert(0, str(FIXTURES))
-from special_models import SoftmaxNet
+_SPECIAL = load_module(RUNTIME_FIXTURES / "special_models.py")
+SoftmaxNet = _SPECIAL.SoftmaxNet
 
 X = torch.randn(4, 6)
 

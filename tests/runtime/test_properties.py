@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from tests.runtime.helpers import assert_same, fingerprint
+from tests.helpers import assert_same, fingerprint
 from tllint.runtime import audit
 
 

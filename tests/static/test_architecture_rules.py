@@ -65,8 +65,8 @@ def new_layer(entry: Architecture, in_features: int) -> str:
 
 def run(source: str, name: str) -> list[Finding]:
     result = check_source(source.encode("utf-8"), f"<generated {name}>", CODES)
-    assert not result.errors, result.errors
-    assert result.parsed, source
+    assert not result.problems, result.problems
+    assert result.analysed, source
     return result.findings
 
 

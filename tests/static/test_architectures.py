@@ -45,10 +45,10 @@ def tv(name: str) -> Architecture:
 
 def test_resnet18_facts() -> None:
     arch = tv("resnet18")
-    assert (arch.name, arch.source, arch.family) == ("resnet18", "torchvision", "resnet")
+    assert arch.name == "resnet18"
     assert arch.heads == ("fc",)
     assert (arch.head_in_features, arch.head_out_features) == (512, 1000)
-    assert (arch.head_type, arch.head_parent_type) == ("Linear", "ResNet")
+    assert arch.head_type == "Linear"
     assert arch.children == (
         "conv1",
         "bn1",
@@ -63,7 +63,6 @@ def test_resnet18_facts() -> None:
     )
     assert arch.params[:3] == ("conv1.weight", "bn1.weight", "bn1.bias")
     assert "layer4.1.conv2" in arch.modules
-    assert arch.pretrained_default is False
     assert (arch.weights_enum, arch.default_weights) == ("ResNet18_Weights", "IMAGENET1K_V1")
     assert arch.weights_members == ("IMAGENET1K_V1", "DEFAULT")
 
@@ -74,40 +73,33 @@ def test_qualified_forms_are_the_same_entry() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "heads", "head_type", "parent_type", "in_features"),
+    ("name", "heads", "head_type", "in_features"),
     [
-        ("vgg16", ("classifier.6",), "Linear", "Sequential", 4096),
-        ("vit_b_16", ("heads.head",), "Linear", "Sequential", 768),
-        ("efficientnet_b0", ("classifier.1",), "Linear", "Sequential", 1280),
-        ("mobilenet_v3_small", ("classifier.3",), "Linear", "Sequential", 1024),
-        ("convnext_tiny", ("classifier.2",), "Linear", "Sequential", 768),
-        ("swin_t", ("head",), "Linear", "SwinTransformer", 768),
-        ("densenet121", ("classifier",), "Linear", "DenseNet", 1024),
-        ("squeezenet1_0", ("classifier.1",), "Conv2d", "Sequential", 512),
-        ("inception_v3", ("fc", "AuxLogits.fc"), "Linear", "Inception3", 2048),
-        ("googlenet", ("fc", "aux1.fc2", "aux2.fc2"), "Linear", "GoogLeNet", 1024),
+        ("vgg16", ("classifier.6",), "Linear", 4096),
+        ("vit_b_16", ("heads.head",), "Linear", 768),
+        ("efficientnet_b0", ("classifier.1",), "Linear", 1280),
+        ("mobilenet_v3_small", ("classifier.3",), "Linear", 1024),
+        ("convnext_tiny", ("classifier.2",), "Linear", 768),
+        ("swin_t", ("head",), "Linear", 768),
+        ("densenet121", ("classifier",), "Linear", 1024),
+        ("squeezenet1_0", ("classifier.1",), "Conv2d", 512),
+        ("inception_v3", ("fc", "AuxLogits.fc"), "Linear", 2048),
+        ("googlenet", ("fc", "aux1.fc2", "aux2.fc2"), "Linear", 1024),
     ],
 )
-def test_torchvision_heads(
-    name: str, heads: tuple[str, ...], head_type: str, parent_type: str, in_features: int
-) -> None:
+def test_torchvision_heads(name: str, heads: tuple[str, ...], head_type: str, in_features: int) -> None:
     arch = tv(name)
     assert arch.heads == heads
-    assert (arch.head_type, arch.head_parent_type, arch.head_in_features) == (
-        head_type,
-        parent_type,
-        in_features,
-    )
+    assert (arch.head_type, arch.head_in_features) == (head_type, in_features)
     assert all(arch.has_module(head) for head in heads)
 
 
-def test_has_module_and_params_under() -> None:
+def test_has_module_and_params() -> None:
     vgg = tv("vgg16")
     assert vgg.has_module("classifier.6") and vgg.has_module("features.0") and vgg.has_module("")
     assert not vgg.has_module("fc") and not vgg.has_module("classifier.7")
-    assert vgg.params_under("classifier.6") == ("classifier.6.weight", "classifier.6.bias")
-    assert vgg.params_under("") == vgg.params
-    assert vgg.params_under("fc") == ()
+    assert [name for name in vgg.params if name.startswith("classifier.6.")] == [
+        "classifier.6.weight", "classifier.6.bias"]
     assert not any(name.startswith("fc") for name in vgg.params)  # the `startswith("fc")` filter trap
 
 
@@ -125,21 +117,21 @@ def test_unknown_torchvision_names() -> None:
 
 def test_timm_lookup_strips_hub_prefix_and_tag() -> None:
     vit = timm_model("vit_base_patch16_224")
-    assert vit is not None and vit.source == "timm" and vit.family == "vision_transformer"
+    assert vit is not None and vit.weights_enum is None
     assert vit.heads == ("head",) and vit.head_in_features == 768
     assert vit.params[:2] == ("cls_token", "pos_embed")  # root-level parameters are kept
     assert timm_model("timm/vit_base_patch16_224.augreg_in21k") is vit
     assert timm_model("hf-hub:timm/vit_base_patch16_224.augreg2_in21k_ft_in1k") is vit
     convnext = timm_model("convnext_tiny")
     assert convnext is not None and convnext.heads == ("head.fc",)
-    assert convnext.head_parent_type == "NormMlpClassifierHead"
     assert timm_model("deit_base_distilled_patch16_224").heads == ("head", "head_dist")
 
 
 def test_timm_and_torchvision_namespaces_are_separate() -> None:
     timm_resnet = timm_model("resnet50")
-    assert timm_resnet is not None and timm_resnet.source == "timm" and timm_resnet.weights_enum is None
-    assert tv("resnet50").source == "torchvision" and tv("resnet50").default_weights == "IMAGENET1K_V2"
+    assert timm_resnet is not None and timm_resnet.weights_enum is None
+    assert tv("resnet50").default_weights == "IMAGENET1K_V2"
+    assert timm_model("vgg16") is None or timm_model("vgg16") is not tv("vgg16")
 
 
 def test_unknown_timm_names_are_none_not_guesses() -> None:
@@ -195,10 +187,10 @@ def require_table_version(library: str) -> None:
 
 
 def assert_matches(arch: Architecture | None, described: dict[str, Any]) -> None:
-    """Every field the generator derives today equals the shipped entry's field."""
+    """Every field the loader reads equals what the generator derives from the installed library today."""
     assert arch is not None
-    assert set(described) == {field.name for field in dataclasses.fields(Architecture)} - {"name"}
-    for field, value in described.items():
+    for field in {field.name for field in dataclasses.fields(Architecture)} - {"name"}:
+        value = described[field]
         assert getattr(arch, field) == (tuple(value) if isinstance(value, list) else value), field
 
 

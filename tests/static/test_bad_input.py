@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_tllint
+from tests.helpers import run_tllint
 from tllint.config import Config
 from tllint.static.engine import check_source
 
@@ -22,7 +22,7 @@ FREEZE_AFTER = (
 
 def codes(data: bytes) -> list[tuple[str, int]]:
     result = check_source(data, "x.py", CODES)
-    assert not result.errors
+    assert not result.problems
     return [(f.code, f.span.line) for f in result.findings]
 
 

@@ -6,7 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
-from tests.conftest import run_tllint
+from tests.helpers import run_tllint
 
 WRONG_ORDER = textwrap.dedent("""\
     import torch.nn as nn

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from tllint.config import Config, ConfigError, load_config, validate_codes
-from tllint.findings import catalog
-from tllint.static import rules
+from tllint.findings.registry import Half, Violation, catalog
+from tllint.static import engine
 from tllint.static.engine import check_source
 from tllint.static.facts import FileFacts
+from tllint.static.rules import Context
 
-STATIC = {code for code, info in catalog.CATALOG.items() if info.half is catalog.Half.STATIC}
+STATIC = {code for code, info in catalog().items() if info.half is Half.STATIC}
 
 
 def test_default_selects_every_static_rule_and_no_runtime_code() -> None:
@@ -33,7 +34,7 @@ def test_all_selects_every_static_rule() -> None:
 
 
 def test_opt_in_rules_run_only_when_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(catalog.CATALOG, "TL013", replace(catalog.CATALOG["TL013"], opt_in=True))
+    monkeypatch.setitem(catalog(), "TL013", replace(catalog()["TL013"], opt_in=True))
     assert "TL013" not in Config().enabled_codes()
     assert "TL013" not in Config(select=("TL0",)).enabled_codes()
     assert "TL013" in Config(extend_select=("TL013",)).enabled_codes()
@@ -56,12 +57,12 @@ def test_config_file_keys_and_types(tmp_path: Path) -> None:
 
 
 def test_a_crashing_rule_is_reported_and_the_other_rules_still_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(facts: FileFacts, ctx: rules.Context) -> Iterator[rules.Report]:
+    def broken(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
         raise ValueError("boom")
 
-    monkeypatch.setitem(rules.STATIC_RULES, "TL003", replace(rules.STATIC_RULES["TL003"], check=broken))
+    monkeypatch.setitem(engine.static_rules(), "TL003", replace(engine.static_rules()["TL003"], check=broken))
     source = b"import torch\nfrom torchvision.models import resnet18\nm = resnet18(weights='DEFAULT')\n" \
              b"m.layer4.requires_grad = False\n"
     result = check_source(source, "train.py", Config().enabled_codes())
-    assert result.errors == ["train.py: internal error in rule TL003: ValueError: boom"]
+    assert result.problems == ["train.py: internal error in rule TL003: ValueError: boom"]
     assert [f.code for f in result.findings] == ["TL002"]

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import tllint.cli.check as check_module
 import tllint.static.engine as engine
-from tests.conftest import REPO, run_tllint
+from tests.helpers import REPO, run_tllint
 from tllint.cli import main
 from tllint.config import Config
 from tllint.static.cache import CACHE_DIR, Cache
@@ -288,8 +288,8 @@ def test_a_50000_line_file_is_checked_in_reasonable_time() -> None:
     assert text.count("\n") >= 50_000
     started = time.perf_counter()
     result = check_source(text.encode(), "big.py", CODES)
-    assert not result.errors
-    assert result.parsed
+    assert not result.problems
+    assert result.analysed
     assert [(f.code, f.span.line) for f in result.findings if f.code == "TL001"] == [("TL001", 6)]
     assert time.perf_counter() - started < 120
 

@@ -14,10 +14,11 @@ import click
 
 from tllint.config import Config, ConfigError, find_config, load_config, validate_codes
 from tllint.findings.model import Finding
-from tllint.report import FORMATS
+from tllint.output import FORMATS
 from tllint.static.cache import Cache
 from tllint.static.discovery import discover
-from tllint.static.parallel import Job, Outcome, check_all, default_jobs
+from tllint.static.outcome import FileOutcome
+from tllint.static.parallel import Job, check_all, default_jobs
 
 PROGRESS_MIN_FILES = 200  # below this a run takes seconds at most: a bar would only flicker
 
@@ -88,7 +89,7 @@ def check_command(paths: tuple[str, ...], output_format: str, select: str | None
     sys.exit(1 if findings else 0)
 
 
-def _run(work: list[Job], cache: Cache | None, jobs: int) -> list[Outcome]:
+def _run(work: list[Job], cache: Cache | None, jobs: int) -> list[FileOutcome]:
     """Check everything; a progress bar on stderr only for long runs on a terminal, so pipes stay clean."""
     if len(work) < PROGRESS_MIN_FILES or not sys.stderr.isatty():
         return check_all(work, cache, jobs)

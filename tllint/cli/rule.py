@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tllint.findings.catalog import BY_NAME, CATALOG
-from tllint.findings.pages import load_page
+from tllint.findings.pages import rule_page
+from tllint.findings.registry import by_name, catalog
 
 
 @click.command("rule")
@@ -14,12 +14,12 @@ from tllint.findings.pages import load_page
 def rule_command(code: str | None, list_all: bool) -> None:
     """Explain a rule: what it detects, why it is wrong, a bad example and the fix."""
     if list_all or code is None:
-        for info in CATALOG.values():
+        for info in catalog().values():
             opt_in = " (opt-in)" if info.opt_in else ""
             click.echo(f"{info.code}  {info.name:<38} {info.severity.value:<8} {info.half.value:<8}"
                        f"{info.summary}{opt_in}")
         return
-    info = CATALOG.get(code.upper()) or BY_NAME.get(code.lower())
+    info = catalog().get(code.upper()) or by_name(code.lower())
     if info is None:
         raise click.UsageError(f"unknown rule {code!r}; `tllint rule --all` lists them")
-    click.echo(load_page(info.code).text.rstrip())
+    click.echo(rule_page(info).text.rstrip())

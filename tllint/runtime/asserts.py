@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from tllint.runtime.audit import audit
+from tllint.runtime.auditor import audit
 from tllint.runtime.probe import Inputs, LossFn
-from tllint.runtime.report import Audit, ParamRow
+from tllint.runtime.results import Audit, ParamRow
 from tllint.runtime.table import render
 from tllint.runtime.wrappers import strip_wrapper_prefix
 

@@ -4,7 +4,7 @@ Two global hooks do the observing: a module forward pre-hook records which modul
 them are the models), and an optimizer step pre-hook reads, before the step, each optimizer's param groups and
 the gradients the script's own backward left. With several optimizers (a GAN steps D, then G) the audit waits
 until every live optimizer has reached step N, or one of them goes past it; gradients are combined over those
-moments, so each model is judged at the step of the optimizer that trains it. The analysis is `analyse`, as
+moments, so each model is judged at the step of the optimizer that trains it. The audit is built by `build_audit`, as
 for `audit()`; only the observation differs.
 """
 
@@ -27,8 +27,8 @@ from torch.nn.modules.module import register_module_forward_pre_hook
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import tllint
-from tllint.runtime.analysis import Observation, analyse, grad_status, strongest
-from tllint.runtime.report import Audit, GradStatus
+from tllint.runtime.observation import Observation, build_audit, grad_status, strongest
+from tllint.runtime.results import Audit, GradStatus
 from tllint.runtime.trace import Usage, hook_usage
 from tllint.runtime.wrappers import unwrap
 
@@ -75,7 +75,7 @@ class StepCapture:
         if count < self.step or not self._complete(count):
             return
         try:
-            self.audit = self._analyse()
+            self.audit = self._build_audit()
             self.on_audit(self.audit)
         except Exception:
             self.failure = "tllint failed while auditing:\n" + traceback.format_exc()
@@ -116,7 +116,7 @@ class StepCapture:
             named.append((label if labels[label] == 1 else f"{label}#{labels[label]}", root))
         return named
 
-    def _analyse(self) -> Audit:
+    def _build_audit(self) -> Audit:
         roots = [(label, *unwrap(root)) for label, root in self._roots()]
         ran = list(self.ran.values())
         usages = [hook_usage(inner, ran, prefix=label) for label, inner, _ in roots]
@@ -124,7 +124,7 @@ class StepCapture:
             order=tuple(path for u in usages for path in u.order),
             used={name: used for u in usages for name, used in u.used.items()},
         )
-        return analyse(Observation(
+        return build_audit(Observation(
             roots=[(label, inner) for label, inner, _ in roots],
             grads=self.grads,
             usage=usage,

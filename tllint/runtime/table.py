@@ -12,7 +12,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tllint.runtime.report import Audit, LayerRow
+    from tllint.runtime.results import Audit, LayerRow
 
 COLLAPSE_AT = 4
 HEADERS = ("", "module", "type", "weights", "trainable", "grad", "optimizer", "group", "lr", "used", "codes")

@@ -23,17 +23,13 @@ class Architecture:
     """One model constructor as the installed library built it when the table was generated."""
 
     name: str
-    source: str
-    family: str
     heads: tuple[str, ...]
     head_in_features: int | None
     head_out_features: int | None
     head_type: str | None
-    head_parent_type: str | None
     children: tuple[str, ...]
     modules: tuple[str, ...]
     params: tuple[str, ...]
-    pretrained_default: bool
     weights_enum: str | None
     weights_members: tuple[str, ...]
     default_weights: str | None
@@ -41,13 +37,6 @@ class Architecture:
     def has_module(self, path: str) -> bool:
         """True if ``path`` (dotted, indices as digits) names a submodule; ``""`` is the model itself."""
         return path == "" or path in self.modules
-
-    def params_under(self, path: str) -> tuple[str, ...]:
-        """Parameter names inside the submodule at ``path``; ``""`` gives every parameter."""
-        if not path:
-            return self.params
-        prefix = path + "."
-        return tuple(name for name in self.params if name.startswith(prefix))
 
 
 @cache
@@ -68,17 +57,13 @@ def _entry(source: str, name: str) -> Architecture | None:
     _expand(_table()["shapes"], raw["tree"], "", modules, params)
     return Architecture(
         name=name,
-        source=raw["source"],
-        family=raw["family"],
         heads=tuple(raw["heads"]),
         head_in_features=raw["head_in_features"],
         head_out_features=raw["head_out_features"],
         head_type=raw["head_type"],
-        head_parent_type=raw["head_parent_type"],
         children=tuple(path for path in modules if "." not in path),
         modules=tuple(modules),
         params=tuple(params),
-        pretrained_default=raw["pretrained_default"],
         weights_enum=raw["weights_enum"],
         weights_members=tuple(raw["weights_members"]),
         default_weights=raw["default_weights"],

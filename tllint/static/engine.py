@@ -8,35 +8,25 @@ parses about ten times faster than libcst, and its verdict on a file is exactly 
 from __future__ import annotations
 
 import ast
-import io
-import re
 import sys
-import tokenize
 import warnings
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from functools import cache
 
-from tllint.findings.catalog import rule_info
 from tllint.findings.model import Finding, Span
-from tllint.static.analysis import analyse
+from tllint.findings.registry import Half, Rule, Violation, rules
+from tllint.static.interpreter import build_facts
+from tllint.static.noqa import noqa_comments, suppressed
+from tllint.static.outcome import FileOutcome
 from tllint.static.prefilter import SKIP_FILE, decode, input_finding, triggered
-from tllint.static.rules import STATIC_RULES, Report
 from tllint.static.source import Source
 
-NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
-
-
-@dataclass
-class FileResult:
-    """What checking one file produced. `errors` are internal errors (a rule or the pass crashed)."""
-
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    parsed: bool = False
-
-
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@cache
+def static_rules() -> dict[str, Rule]:
+    """The registered static rules that have a check, by code."""
+    return {r.info.code: r for r in rules(Half.STATIC) if r.check is not None}
 
 
 def parse(text: str, path: str) -> ast.Module | Finding:
@@ -68,94 +58,63 @@ def _syntax_finding(path: str, error: SyntaxError) -> Finding:
                          f"was not checked: {error.msg}")
 
 
-def noqa_comments(text: str) -> dict[int, frozenset[str] | None]:
-    """`# noqa` comments by line: None for a bare one (all codes), else the codes it names."""
-    comments: dict[int, frozenset[str] | None] = {}
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return comments
-    for token in tokens:
-        if token.type != tokenize.COMMENT:
-            continue
-        match = NOQA.search(token.string)
-        if match is None:
-            continue
-        codes = match.group("codes")
-        comments[token.start[0]] = (
-            None if codes is None else frozenset(c.upper() for c in re.split(r"[\s,]+", codes) if c)
-        )
-    return comments
-
-
-def suppressed(finding: Finding, lines: Iterable[int], comments: dict[int, frozenset[str] | None]) -> bool:
-    for line in lines:
-        if line not in comments:
-            continue
-        codes = comments[line]
-        if codes is None or any(finding.code.startswith(code) for code in codes):
-            return True
-    return False
-
-
-def check_source(data: bytes, path: str, codes: frozenset[str]) -> FileResult:
+def check_source(data: bytes, path: str, codes: frozenset[str]) -> FileOutcome:
     """Check the bytes of one file with the enabled `codes`."""
-    result = FileResult(path)
+    outcome = FileOutcome()
     if SKIP_FILE.search(data):
-        return result
+        return outcome
     text = decode(data, path)
     if isinstance(text, Finding):
-        result.findings.append(text)
-        return _selected(result, codes)
+        outcome.findings.append(text)
+        return _selected(outcome, codes)
     if not triggered(data, codes):
-        return result
+        return outcome
     tree = parse(text, path)
     if isinstance(tree, Finding):
-        result.findings.append(tree)
-        return _selected(result, codes)
-    result.parsed = True
+        outcome.findings.append(tree)
+        return _selected(outcome, codes)
+    outcome.analysed = True
     source = Source(text)
     try:
-        facts = analyse(tree, source)
+        facts = build_facts(tree, source)
     except RecursionError:
-        result.errors.append(f"{path}: the file nests too deeply to analyse; it was skipped")
-        return result
+        outcome.problems.append(f"{path}: the file nests too deeply to analyse; it was skipped")
+        return outcome
     except Exception as error:  # one file's internal error must not stop the run
-        result.errors.append(f"{path}: internal error while analysing: {type(error).__name__}: {error}")
-        return result
-    reports: list[Report] = []
-    for code in sorted(codes):
-        rule = STATIC_RULES.get(code)
-        if rule is None:
-            continue
+        outcome.problems.append(f"{path}: internal error while analysing: {type(error).__name__}: {error}")
+        return outcome
+    violations: list[tuple[Rule, Violation]] = []
+    enabled = static_rules()
+    for code in sorted(codes & enabled.keys()):
+        rule = enabled[code]
         try:
-            reports.extend(rule.check(facts, source))
+            violations.extend((rule, violation) for violation in rule.check(facts, source))  # type: ignore[misc]
         except Exception as error:  # a crashing rule is reported, the other rules still run
-            result.errors.append(f"{path}: internal error in rule {code}: {type(error).__name__}: {error}")
-    if reports:
-        result.findings.extend(_locate(reports, source, text, path))
-    return result
+            outcome.problems.append(f"{path}: internal error in rule {code}: {type(error).__name__}: {error}")
+    if violations:
+        outcome.findings.extend(_locate(violations, source, text, path))
+    return outcome
 
 
-def _selected(result: FileResult, codes: frozenset[str]) -> FileResult:
-    result.findings = [f for f in result.findings if f.code in codes]
-    return result
+def _selected(outcome: FileOutcome, codes: frozenset[str]) -> FileOutcome:
+    outcome.findings = [f for f in outcome.findings if f.code in codes]
+    return outcome
 
 
-def _locate(reports: list[Report], source: Source, text: str, path: str) -> list[Finding]:
-    spans = [source.span(report.node) for report in reports]
+def _locate(violations: list[tuple[Rule, Violation]], source: Source, text: str, path: str) -> list[Finding]:
+    spans = [source.span(violation.node) for _, violation in violations]
     # Tokenizing the file to find real comments costs more than the whole analysis: only when a reported line
     # mentions noqa at all.
     lines = {line for span in spans for line in (span.line, span.end_line)}
     mentioned = any("noqa" in source.lines[line - 1].lower() for line in lines if line <= len(source.lines))
     comments = noqa_comments(text) if mentioned else {}
     findings: dict[tuple[str, Span], Finding] = {}
-    for report, span in zip(reports, spans, strict=True):
-        info = rule_info(report.code)
+    for (rule, violation), span in zip(violations, spans, strict=True):
+        info = rule.info
         source_line = source.lines[span.line - 1] if span.line <= len(source.lines) else ""
-        finding = Finding(info.code, info.name, info.severity, report.message, path, span,
+        finding = Finding(info.code, info.name, info.severity, violation.message, path, span,
                           extra={"source_line": source_line})
         if suppressed(finding, (span.line, span.end_line), comments):
             continue
-        findings.setdefault((report.code, span), finding)
+        findings.setdefault((info.code, span), finding)
     return sorted(findings.values(), key=lambda f: f.sort_key)

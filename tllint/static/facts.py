@@ -30,6 +30,32 @@ class Origin(str, enum.Enum):
 
 FRESH_ORIGINS = frozenset({Origin.LIBRARY, Origin.LAYER, Origin.LOCAL_CLASS})
 
+
+class Placeholder(str):
+    """A path part standing for a module whose real path depends on the architecture."""
+
+
+CLASSIFIER = Placeholder("@classifier")  # the head timm's `reset_classifier()` rebuilds, wherever the model keeps it
+
+
+def has_placeholder(path: tuple[str, ...]) -> bool:
+    return any(isinstance(part, Placeholder) for part in path)
+
+
+class Effect(enum.Enum):
+    """What setting `requires_grad` does to the parameters of one module."""
+
+    ENABLES = "enables"
+    FREEZES = "freezes"
+    PARTIAL = "partial"  # some of them, not all
+    UNCHANGED = "unchanged"  # none of them
+    UNKNOWN = "unknown"  # tllint cannot tell
+
+    @classmethod
+    def of(cls, value: bool | None) -> Effect:
+        """The effect of writing `value` (None: not a literal) on the parameters it reaches."""
+        return cls.UNKNOWN if value is None else cls.ENABLES if value else cls.FREEZES
+
 _ids = itertools.count()
 
 
@@ -43,7 +69,7 @@ class ModelObject:
     constructor: str | None = None  # qualified name, "torchvision.models.resnet18" or "timm:resnet50"
     pretrained: bool | None = None  # None: unknown
     has_params: bool | None = True
-    is_module: bool = True  # False for plain namespace objects (`self` of a non-Module class)
+    plain: bool = False  # a plain Python object (`self` of a class that is no Module): attributes, no layers
     in_features: int | None = None  # a literal input size: `nn.Linear(512, 10)`, or a Sequential starting with one
     param_names: tuple[str, ...] | None = None  # a new layer's parameter names when known: ("0.weight", "0.bias")
     deprecated_args: tuple[ast.keyword, ...] = ()  # torchvision `pretrained=` / `pretrained_backbone=`
@@ -83,6 +109,11 @@ class Ref:
     def strictly_covers(self, other: Ref) -> bool:
         return self.covers(other) and self.absolute()[1] != other.absolute()[1]
 
+    @property
+    def placeholder(self) -> bool:
+        """The path goes through a placeholder (`reset_classifier()`'s head): its real parameter names are unknown."""
+        return has_placeholder(self.path)
+
     def text(self, base: str | None = None) -> str:
         """`model.classifier[6]` style text for messages."""
         out = base or self.obj.label
@@ -102,7 +133,6 @@ class ParamsOf:
 
     ref: Ref
     selector: Selector = ALL
-    named: bool = False
     site: ast.AST | None = None
     label: str = field(default="", compare=False)  # source text of the module: `model.fc`
 
@@ -214,8 +244,7 @@ class Replaced:
     ref: Ref  # the path that now holds the new layer
     new: ModelObject | None  # the new layer's object when known
     where: Where
-    target: ast.AST | None = None  # the assignment target, for messages
-    value: ast.AST | None = None  # the assigned expression (`nn.Linear(512, 10)`)
+    slot_text: str | None = None  # the slot as the source names it (`model.fc`); None for `reset_classifier()`
     construction: bool = False  # `self.head = ...` inside the class's own __init__: building, not replacing
 
     @property
@@ -236,14 +265,14 @@ class SetRequiresGrad:
     value: bool | None
     where: Where
 
-    def effect_on(self, name: str) -> bool | str | None:
-        """What this event does to the parameter `name` (relative to `ref`): True, False, 'unchanged', None."""
+    def effect_on(self, name: str) -> Effect:
+        """What this event does to the parameter `name` (relative to `ref`)."""
         chosen = self.selector.matches(name)
         if chosen is None:
-            return None
+            return Effect.UNKNOWN
         if not chosen:
-            return "unchanged"
-        return self.value
+            return Effect.UNCHANGED
+        return Effect.of(self.value)
 
 
 @dataclass(frozen=True)
@@ -371,7 +400,7 @@ class FileFacts:
     # (object uid, path) pairs used as modules: `.parameters()` taken, called, or holding a `.weight`
     module_evidence: set[tuple[int, tuple[str, ...]]] = field(default_factory=set)
 
-    def is_module(self, ref: Ref) -> bool:
+    def used_as_module(self, ref: Ref) -> bool:
         return (ref.obj.uid, ref.path) in self.module_evidence
 
     _by_type: dict[type, list[int]] = field(default_factory=dict, repr=False)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tllint.findings.model import Finding
 from tllint.static import prefilter
 from tllint.static.cache import Cache
+from tllint.static.outcome import FileOutcome
 
 if TYPE_CHECKING:
     import multiprocessing.context
@@ -36,14 +36,6 @@ class Job:
     codes: frozenset[str]
 
 
-@dataclass
-class Outcome:
-    """What checking one file gave: findings, and messages for stderr (unreadable file, internal error)."""
-
-    findings: list[Finding] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
 def default_jobs() -> int:
     """The CPUs this process may run on (which can be fewer than the machine has)."""
     if hasattr(os, "sched_getaffinity"):
@@ -51,35 +43,35 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def check_one(job: Job, cache: Cache | None) -> Outcome:
+def check_one(job: Job, cache: Cache | None) -> FileOutcome:
     """Read the bytes once, answer from the cache when it has them, else check and remember."""
     try:
         data = job.path.read_bytes()
     except (OSError, ValueError) as error:
-        return Outcome(problems=[f"{job.display}: cannot read: {getattr(error, 'strerror', None) or error}"])
+        return FileOutcome(problems=[f"{job.display}: cannot read: {getattr(error, 'strerror', None) or error}"])
     try:
         key = cache.key(data, job.codes) if cache is not None else ""
         if cache is not None and (hit := cache.load(job.path, key, job.display)) is not None:
-            return Outcome(hit)
+            return FileOutcome(hit)
         if prefilter.cannot_hold_findings(data, job.codes):
-            return Outcome()
+            return FileOutcome()
         from tllint.static import engine
 
-        result = engine.check_source(data, job.display, job.codes)
+        outcome = engine.check_source(data, job.display, job.codes)
     except Exception as error:  # a bug in tllint must cost one file, not the run
-        return Outcome(problems=[f"{job.display}: internal error: {type(error).__name__}: {error}"])
-    if cache is not None and not result.errors:
-        cache.store(job.path, key, result.findings)
-    return Outcome(result.findings, result.errors)
+        return FileOutcome(problems=[f"{job.display}: internal error: {type(error).__name__}: {error}"])
+    if cache is not None and not outcome.problems:
+        cache.store(job.path, key, outcome.findings)
+    return outcome
 
 
-def _check_chunk(jobs: Sequence[Job], cache: Cache | None) -> list[Outcome]:
+def _check_chunk(jobs: Sequence[Job], cache: Cache | None) -> list[FileOutcome]:
     return [check_one(job, cache) for job in jobs]
 
 
 def check_all(jobs: Sequence[Job], cache: Cache | None, workers: int,
-              progress: Callable[[int], None] | None = None) -> list[Outcome]:
-    """Outcomes in the order of `jobs`; in this process when one worker would do."""
+              progress: Callable[[int], None] | None = None) -> list[FileOutcome]:
+    """FileOutcomes in the order of `jobs`; in this process when one worker would do."""
     workers = min(workers, len(jobs))
     if workers <= 1:
         outcomes = []
@@ -99,9 +91,9 @@ class _Pool:
     def __init__(self, jobs: Sequence[Job], cache: Cache | None, workers: int,
                  progress: Callable[[int], None] | None) -> None:
         self.jobs, self.cache, self.workers, self.progress = jobs, cache, workers, progress
-        self.outcomes: list[Outcome] = [Outcome()] * len(jobs)
+        self.outcomes: list[FileOutcome] = [FileOutcome()] * len(jobs)
 
-    def run(self) -> list[Outcome]:
+    def run(self) -> list[FileOutcome]:
         size = max(1, min(8, len(self.jobs) // (self.workers * 16)))
         queue = [list(range(start, min(start + size, len(self.jobs)))) for start in range(0, len(self.jobs), size)]
         while queue:
@@ -118,7 +110,7 @@ class _Pool:
         lost: list[int] = []
         queue = list(reversed(queue))
         with ProcessPoolExecutor(self.workers, mp_context=_context()) as pool:
-            pending: dict[Future[list[Outcome]], list[int]] = {}
+            pending: dict[Future[list[FileOutcome]], list[int]] = {}
             while (queue and not lost) or pending:
                 while queue and not lost and len(pending) < self.workers * 4:
                     chunk = queue.pop()
@@ -147,12 +139,12 @@ class _Pool:
             except BrokenProcessPool:
                 pool.shutdown()
                 pool = None
-                self._place([index], [Outcome(problems=[f"{job.display}: internal error: the worker process "
+                self._place([index], [FileOutcome(problems=[f"{job.display}: internal error: the worker process "
                                                         "checking this file died"])])
         if pool is not None:
             pool.shutdown()
 
-    def _place(self, chunk: list[int], results: list[Outcome]) -> None:
+    def _place(self, chunk: list[int], results: list[FileOutcome]) -> None:
         for index, outcome in zip(chunk, results, strict=True):
             self.outcomes[index] = outcome
         if self.progress is not None:

@@ -9,29 +9,16 @@ import io
 import re
 import tokenize
 
-from tllint.findings.catalog import rule_info
 from tllint.findings.model import Finding, Span
+from tllint.findings.registry import rule_info
+from tllint.static.rules.parse_error import PARSE_ERROR
 
 SKIP_FILE = re.compile(rb"#\s*tllint\s*:\s*skip-file\b", re.IGNORECASE)
 
-REQUIRES_GRAD_WORDS = ("requires_grad", "require_grad", "requiresgrad", "required_grad", "requries_grad",
-                       "reqires_grad", "requires_gard", "requiers_grad")
-OPTIMIZER_WORDS = ("parameters(", "create_optimizer")
-CONSTRUCTOR_WORDS = ("torchvision", "timm")  # a torchvision or timm model is imported by one of these names
-
-# For each static rule, the words one of which a file must contain for the rule to fire there.
-TRIGGERS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("TL001", "TL002", "TL003", "TL004", "TL005", "TL014", "TL016", "TL041"), REQUIRES_GRAD_WORDS),
-    **dict.fromkeys(("TL009", "TL010", "TL011", "TL012", "TL013", "TL015"), OPTIMIZER_WORDS),
-    **dict.fromkeys(("TL006", "TL007"), CONSTRUCTOR_WORDS),
-    "TL008": REQUIRES_GRAD_WORDS + OPTIMIZER_WORDS,
-    "TL040": ("pretrained",),
-}
-
 
 def triggered(data: bytes, codes: frozenset[str]) -> bool:
-    """Whether the file mentions a word some enabled rule needs."""
-    words = {word for code in codes for word in TRIGGERS.get(code, ())}
+    """Whether the file mentions a word some enabled rule needs (each rule declares its words)."""
+    words = {word for code in codes for word in rule_info(code).triggers}
     return any(word.encode() in data for word in words)
 
 
@@ -53,7 +40,7 @@ def decode(data: bytes, path: str) -> str | Finding:
 
 def input_finding(path: str, line: int, column: int, message: str) -> Finding:
     """TL000 at a position: the file could not be read or parsed."""
-    info = rule_info("TL000")
+    info = PARSE_ERROR
     return Finding(info.code, info.name, info.severity, message, path, Span(line, column, line, column))
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TypeVar
 
 from tllint.static.facts import (
+    Effect,
     FileFacts,
     MaybeChanged,
     OptimizerBuilt,
@@ -18,6 +19,7 @@ from tllint.static.facts import (
     Ref,
     Replaced,
     SetRequiresGrad,
+    has_placeholder,
 )
 from tllint.static.selectors import TRAINABLE_ONLY
 
@@ -34,9 +36,6 @@ class Status(enum.Enum):
     UNKNOWN = "unknown"
 
 
-PARTIAL_EFFECT = "partial"
-UNCHANGED = "unchanged"
-
 
 def of_type(facts: FileFacts, kind: type[E], start: int = 0, stop: int | None = None) -> Iterator[tuple[int, E]]:
     """The events of one type with their indices, `start <= index < stop`, without scanning the others."""
@@ -50,7 +49,7 @@ def sample_names(event_ref: Ref, target: Ref) -> list[str] | None:
     """Parameter names (relative to `event_ref`) that stand for the parameters of `target`: a new layer's
     own names when known, else typical names under its path; None when the path is a placeholder."""
     relative = target.absolute()[1][len(event_ref.absolute()[1]):]
-    if any(part.startswith("@") for part in relative):
+    if has_placeholder(relative):
         return None
     prefix = ".".join(relative)
     while target.path in target.obj.attached and isinstance(held := target.obj.attached[target.path], Ref):
@@ -64,20 +63,19 @@ def sample_names(event_ref: Ref, target: Ref) -> list[str] | None:
     return [f"{prefix}.{s}" if prefix else s for s in suffixes]
 
 
-def effect(event: SetRequiresGrad, target: Ref) -> bool | str | None:
-    """What `event` does to the parameters of `target`: True/False (all of them), 'partial' (some),
-    'unchanged', or None (cannot tell)."""
+def effect(event: SetRequiresGrad, target: Ref) -> Effect:
+    """What `event` does to the parameters of `target`."""
     if not event.ref.covers(target):
-        return PARTIAL_EFFECT if target.covers(event.ref) else UNCHANGED
+        return Effect.PARTIAL if target.covers(event.ref) else Effect.UNCHANGED
     if event.selector.is_all:
-        return event.value
+        return Effect.of(event.value)
     if event.ref.absolute()[1] == target.absolute()[1]:
-        return PARTIAL_EFFECT
+        return Effect.PARTIAL
     names = sample_names(event.ref, target)
     if names is None:
-        return None
+        return Effect.UNKNOWN
     outcomes = {event.effect_on(name) for name in names}
-    return outcomes.pop() if len(outcomes) == 1 else None
+    return outcomes.pop() if len(outcomes) == 1 else Effect.UNKNOWN
 
 
 def status(facts: FileFacts, target: Ref, before: int) -> Status:
@@ -95,18 +93,18 @@ def status(facts: FileFacts, target: Ref, before: int) -> Status:
 
 def _after_set(current: Status, event: SetRequiresGrad, target: Ref) -> Status:
     change = effect(event, target)
-    if change == UNCHANGED:
+    if change is Effect.UNCHANGED:
         return current
-    if change is None or event.value is None:
+    if change is Effect.UNKNOWN or event.value is None:
         return Status.UNKNOWN
-    if change == PARTIAL_EFFECT:
+    if change is Effect.PARTIAL:
         moved = {
             (Status.TRAINABLE, False): Status.PARTIAL,
             (Status.FROZEN, True): Status.PARTIAL,
             (Status.PARTIAL, True): Status.UNKNOWN,
         }.get((current, event.value), current)
         return _maybe(current, moved, event.where.conditional)
-    new = Status.TRAINABLE if change else Status.FROZEN
+    new = Status.TRAINABLE if change is Effect.ENABLES else Status.FROZEN
     return _maybe(current, new, event.where.conditional)
 
 

@@ -1,22 +1,30 @@
-"""Static rules: small functions over a file's facts, registered by code. None of them walks the tree."""
+"""Static rules, one module each: a `@rule` check over a file's facts, with its page as the module docstring.
+
+A check takes the `FileFacts` of one file and a `Context` (positions and source text for messages) and yields
+`Violation`s; none walks the syntax tree or imports the interpreter. This package's own helpers (below) say how
+messages name conditions, layers and helper calls. It is imported on the pre-commit path, so it imports no facts.
+"""
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tllint.static.facts import FileFacts, Replaced, Where
+from tllint.findings.model import Severity
+from tllint.findings.registry import Violation, rule
 
+if TYPE_CHECKING:
+    import ast
 
-@dataclass(frozen=True)
-class Report:
-    """A rule's finding before it has a position: the node to point at and the message."""
+    from tllint.static.facts import FileFacts, ParamsOf, Replaced, Where
 
-    code: str
-    node: ast.AST
-    message: str
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+# Trigger words: a file must contain one of a rule's words for the rule to be able to fire there.
+REQUIRES_GRAD_WORDS = ("requires_grad", "require_grad", "requiresgrad", "required_grad", "requries_grad",
+                       "reqires_grad", "requires_gard", "requiers_grad")
+OPTIMIZER_WORDS = ("parameters(", "create_optimizer")
+CONSTRUCTOR_WORDS = ("torchvision", "timm")  # a torchvision or timm model is imported by one of these names
 
 
 class Context(Protocol):
@@ -27,26 +35,7 @@ class Context(Protocol):
     def text(self, node: ast.AST) -> str: ...
 
 
-Check = Callable[[FileFacts, Context], Iterator[Report]]
-
-
-@dataclass(frozen=True)
-class StaticRule:
-    """A registered rule and its check (the words a file needs for it are in `tllint.static.prefilter`)."""
-
-    code: str
-    check: Check
-
-
-STATIC_RULES: dict[str, StaticRule] = {}
-
-
-def rule(code: str) -> Callable[[Check], Check]:
-    def register(check: Check) -> Check:
-        STATIC_RULES[code] = StaticRule(code, check)
-        return check
-
-    return register
+Check = Callable[["FileFacts", Context], Iterator[Violation]]
 
 
 def when(where: Where) -> str:
@@ -56,11 +45,26 @@ def when(where: Where) -> str:
     return f" This happens whenever `{where.condition_text()}` holds."
 
 
-def layer_text(ctx: Context, replaced: Replaced) -> str:
-    """How messages name a replaced layer: its assignment target, or what built it."""
-    if replaced.target is not None:
-        return f"`{ctx.text(replaced.target)}`"
+def via(where: Where) -> str:
+    """Names the same-file helper an event was replayed from."""
+    return f" (inside `{where.via}()`)" if where.via else ""
+
+
+def layer_text(replaced: Replaced) -> str:
+    """How messages name a replaced layer: the slot it was assigned to, or what built it."""
+    if replaced.slot_text is not None:
+        return f"`{replaced.slot_text}`"
     return replaced.new.label if replaced.new is not None else "the new layer"
+
+
+def head_expression(replaced: Replaced) -> str:
+    """An expression for the replaced layer that advice may call methods on (`model.fc`)."""
+    return replaced.slot_text if replaced.slot_text is not None else "model.get_classifier()"
+
+
+def source_text(source: ParamsOf) -> str:
+    """How messages name what an optimizer source takes parameters from."""
+    return f"`{source.label}`" if source.label else "the model"
 
 
 def replayed_together(*wheres: Where) -> bool:
@@ -70,10 +74,6 @@ def replayed_together(*wheres: Where) -> bool:
     return first.via is not None and all(w.via == first.via and w.node is first.node for w in wheres)
 
 
-def via(where: Where) -> str:
-    return f" (inside `{where.via}()`)" if where.via else ""
-
-
-from tllint.static.rules import architecture, attributes, freezing, loss, optimizer  # noqa: E402, F401  (registers)
-
-__all__ = ["STATIC_RULES", "Context", "Report", "StaticRule", "rule"]
+__all__ = ["CONSTRUCTOR_WORDS", "ERROR", "INFO", "OPTIMIZER_WORDS", "REQUIRES_GRAD_WORDS", "WARNING", "Check",
+           "Context", "Violation", "head_expression", "layer_text", "replayed_together", "rule", "source_text",
+           "via", "when"]

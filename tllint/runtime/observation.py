@@ -1,0 +1,131 @@
+"""From what was observed (gradients, usage, optimizers) to an `Audit`: rows, layers and findings.
+
+Shared by `audit()` and `tllint run`; they differ only in how the observation is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _NormBase
+
+from tllint.findings.registry import Half, rules
+from tllint.runtime.evidence import Evidence
+from tllint.runtime.optimizers import held, slots_by_id
+from tllint.runtime.results import Audit, GradStatus, ParamRow, RuntimeFinding, roll_up
+from tllint.runtime.trace import Usage, owner_path
+
+_RANK: dict[GradStatus, int] = {"none": 0, "zero": 1, "nonzero": 2}
+
+
+def grad_status(grad: torch.Tensor | None) -> GradStatus:
+    """ "none" when autograd never reached the tensor, "zero" when it did with all zeros, else "nonzero"."""
+    if grad is None:
+        return "none"
+    return "nonzero" if bool(grad.ne(0).any()) else "zero"
+
+
+def strongest(a: GradStatus, b: GradStatus) -> GradStatus:
+    """The more informative of two observations of one parameter's gradient."""
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+@dataclass(frozen=True)
+class Observation:
+    """`roots`: (name prefix, module) audited together; `grads`: `id(tensor)` -> status (absent: none)."""
+
+    roots: Sequence[tuple[str, nn.Module]]
+    grads: Mapping[int, GradStatus]
+    usage: Usage
+    optimizers: Sequence[torch.optim.Optimizer]
+    trace: str
+    gradients: str
+    wrappers: tuple[str, ...] = ()
+    loss_requires_grad: bool | None = None
+
+
+def build_audit(observation: Observation) -> Audit:
+    """Build the rows, roll them up, and run every finding."""
+    modules: dict[str, nn.Module] = {}
+    named: list[tuple[str, nn.Parameter]] = []
+    for prefix, root in observation.roots:
+        modules.update(root.named_modules(prefix=prefix))
+        named.extend(root.named_parameters(prefix=prefix))
+    slots = slots_by_id(observation.optimizers)
+    has_optimizer = bool(observation.optimizers)
+    rows = []
+    for name, param in named:
+        status = observation.grads.get(id(param), "none")
+        slot = slots.get(id(param))
+        owner = owner_path(name)
+        used = observation.usage.used.get(name)
+        rows.append(ParamRow(
+            name=name,
+            module=owner,
+            module_type=type(modules[owner]).__name__,
+            requires_grad=param.requires_grad,
+            grad=status,
+            in_optimizer=(slot is not None) if has_optimizer else None,
+            group=slot.group if slot else None,
+            lr=slot.lr if slot else None,
+            weight_decay=slot.weight_decay if slot else None,
+            used_in_forward=True if status != "none" else used,
+            numel=param.numel(),
+        ))
+    model_ids = {id(param) for _, param in named}
+    foreign: dict[int, str] = {}
+    for tensor, slot in held(observation.optimizers):
+        if id(tensor) not in model_ids and observation.grads.get(id(tensor), "none") == "none":
+            foreign.setdefault(id(tensor), f"group {slot.group}: tensor of shape {tuple(tensor.shape)}")
+    params = tuple(rows)
+    evidence = Evidence(
+        rows=params,
+        has_optimizer=has_optimizer,
+        foreign=tuple(foreign.values()),
+        updating_norms=_updating_norms(modules, params),
+        loss_requires_grad=observation.loss_requires_grad,
+    )
+    return Audit(
+        params=params,
+        layers=roll_up(params, observation.usage.order),
+        findings=find_all(evidence),
+        trace=observation.trace,
+        gradients=observation.gradients,
+        wrappers=observation.wrappers,
+    )
+
+
+def _updating_norms(
+    modules: Mapping[str, nn.Module], rows: Sequence[ParamRow]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Norm layers that ran in train mode, track running statistics, and whose parameters are all frozen."""
+    by_module: dict[str, list[ParamRow]] = {}
+    for row in rows:
+        by_module.setdefault(row.module, []).append(row)
+    found = []
+    for path, own in by_module.items():
+        module = modules[path]
+        if (
+            isinstance(module, _NormBase)
+            and module.training
+            and module.track_running_stats
+            and module.running_mean is not None
+            and not any(row.requires_grad for row in own)
+            and any(row.used_in_forward is not False for row in own)
+        ):
+            found.append((path, tuple(row.name for row in own)))
+    return tuple(found)
+
+
+def find_all(evidence: Evidence) -> tuple[RuntimeFinding, ...]:
+    """Every runtime rule's findings, worst first, then by code."""
+    found = [
+        RuntimeFinding(rule.info.code, rule.info.name, rule.info.severity, violation.message, violation.params)
+        for rule in rules(Half.RUNTIME)
+        if rule.check is not None
+        for violation in rule.check(evidence)
+    ]
+    return tuple(sorted(found, key=lambda f: (f.severity.rank, f.code)))

@@ -1,0 +1,106 @@
+"""Small syntactic detectors for rules that need no timeline: a `requires_grad` comparison used as a
+statement (TL003), a lazy `map`/generator that freezes nothing (TL005), a loss rebuilt from a detached value
+(TL016), misspelt `requires_grad` attributes (TL004)."""
+
+from __future__ import annotations
+
+import ast
+
+from tllint.static.facts import (
+    LossRebuilt,
+)
+from tllint.static.interpreter.state import (
+    Base,
+    Frame,
+)
+from tllint.static.interpreter.syntax import (
+    arguments,
+    bool_literal,
+    is_requires_grad,
+    keyword_value,
+    unstarred,
+)
+
+MISSPELLINGS = frozenset(
+    {"require_grad", "requires_grads", "requires_gradient", "requiresgrad", "requires_grad_", "required_grad",
+     "require_grads", "requries_grad", "reqires_grad", "requires_gard", "requiers_grad", "requires_grade"}
+)
+
+
+def is_requires_grad_comparison(node: ast.expr) -> bool:
+    """`p.requires_grad == False` (or `!=`, `is`, `is not`)."""
+    if not isinstance(node, ast.Compare):
+        return False
+    return any(is_requires_grad(side) for side in (node.left, *node.comparators)) and all(
+        isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot) for op in node.ops
+    )
+
+
+def lazy_freeze_kind(node: ast.expr) -> str | None:
+    """`map(lambda p: p.requires_grad_(False), ...)` or `(p.requires_grad_(False) for p in ...)` alone."""
+    if isinstance(node, ast.GeneratorExp) and _touches_requires_grad(node.elt):
+        return "generator expression"
+    lazy_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("map", "filter")
+    if lazy_call and node.args and _touches_requires_grad(unstarred(node.args[0])):
+        return f"{node.func.id}()"  # type: ignore[union-attr]
+    return None
+
+
+def _touches_requires_grad(node: ast.AST) -> bool:
+    return any(
+        (isinstance(child, ast.Attribute) and child.attr in ("requires_grad_", "requires_grad"))
+        or (isinstance(child, ast.Constant) and child.value == "requires_grad")
+        for child in ast.walk(node)
+    )
+
+
+def _is_detached(node: ast.expr) -> bool:
+    """`x.item()`, `x.detach()`, `x.data`, `x.tolist()`, `x.cpu().numpy()`, or a plain number."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("item", "detach", "tolist", "numpy") or _is_detached(node.func.value)
+    if isinstance(node, ast.Attribute):
+        return node.attr == "data"
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def loss_name(node: ast.expr | None) -> str | None:
+    """The variable a backward runs on: `loss`, `scaler.scale(loss)`, `(loss / accum)`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call) and (args := arguments(node)):
+        return loss_name(args[0].value)
+    if isinstance(node, ast.BinOp):
+        return loss_name(node.left)
+    return None
+
+
+def is_requires_grad_lambda(node: ast.expr) -> bool:
+    return isinstance(node, ast.Lambda) and is_requires_grad(node.body)
+
+
+class Detectors(Base):
+    def detect_loss_rebuild(self, name: str, value_node: ast.expr | None, line: ast.stmt, frame: Frame,
+                            forced: bool = False) -> None:
+        """TL016 patterns: `torch.tensor(x.item(), requires_grad=True)`, `x.detach().requires_grad_()`,
+        `Variable(x.data, requires_grad=True)`, `loss.requires_grad = True`."""
+        if forced or (value_node is not None and self.is_rebuilt_loss(value_node, frame)):
+            text = self.text(line)
+            self.facts.losses_rebuilt.append(
+                LossRebuilt(name, self.where(line, frame), text, len(self.facts.events)))
+
+    def is_rebuilt_loss(self, node: ast.expr, frame: Frame) -> bool:
+        if not isinstance(node, ast.Call):
+            return False
+        qual = frame.imports.qualname(node.func) or ""
+        args = arguments(node)
+        if qual in {"torch.tensor", "torch.Tensor", "torch.as_tensor", "torch.autograd.Variable",
+                    "torch.autograd.variable.Variable"}:
+            requires = keyword_value(node, "requires_grad")
+            if requires is None or bool_literal(requires) is not True or not args:
+                return False
+            return _is_detached(args[0].value)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
+            if args and bool_literal(args[0].value) is not True:
+                return False
+            return _is_detached(node.func.value)
+        return False

@@ -1,0 +1,88 @@
+"""## What it does
+Finds torchvision model builders called with `pretrained=` or `pretrained_backbone=`, deprecated since
+torchvision 0.13. The message gives the exact replacement: the weights enum that `pretrained=True` loads, which
+is the builder's `IMAGENET1K_V1` member (`weights=ResNet18_Weights.IMAGENET1K_V1`), and
+`weights_backbone=ResNet50_Weights.IMAGENET1K_V1` for detection models such as `fasterrcnn_resnet50_fpn`.
+timm's `create_model(..., pretrained=True)` and Hugging Face `from_pretrained` are current APIs and are not
+reported.
+
+## Why is this bad?
+The old boolean arguments still work but only warn, and are slated for removal, so the script breaks on a future
+torchvision upgrade. They also hide which weights are loaded: `pretrained=True` means `IMAGENET1K_V1` even where
+the builder's `DEFAULT` is newer (resnet50, mobilenet_v2 and efficientnet_b1 default to `IMAGENET1K_V2`), and
+the enum carries the matching preprocessing (`weights.transforms()`), which a boolean cannot.
+
+## Example
+```python
+import torchvision.models as models
+
+model = models.resnet18(pretrained=True)
+```
+
+## Use instead
+```python
+import torchvision.models as models
+
+weights = models.ResNet18_Weights.IMAGENET1K_V1  # what pretrained=True loaded; .DEFAULT is the newest
+model = models.resnet18(weights=weights)
+preprocess = weights.transforms()
+```
+
+## Known limits
+Only calls tllint can resolve to a torchvision builder are checked (`torchvision.models.X`, `models.X`,
+`from torchvision.models import X`, detection builders); a file's own function named `resnet18(pretrained=...)`
+stays quiet, and so does `torch.hub.load(..., pretrained=True)`. For builders without `IMAGENET1K_V1` weights
+(`vit_h_14`, `regnet_y_128gf`) `pretrained=True` raises in torchvision itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tllint.static.architectures import Architecture, torchvision_backbone
+from tllint.static.facts import (
+    FileFacts,
+    Ref,
+)
+from tllint.static.rules import (
+    WARNING,
+    Context,
+    Violation,
+    rule,
+)
+from tllint.static.rules._architecture import (
+    architecture_of,
+)
+
+
+@rule("TL040", WARNING, triggers=('pretrained',),
+      summary="torchvision `pretrained=`: the message gives the exact `weights=` enum")
+def deprecated_pretrained_argument(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
+    seen: set[int] = set()
+    for event in facts.events:
+        obj = getattr(event, "ref", None)
+        obj = obj.obj if isinstance(obj, Ref) else None
+        if obj is None or id(obj) in seen or not obj.deprecated_args:
+            continue
+        seen.add(id(obj))
+        for arg in obj.deprecated_args:
+            keyword = arg.arg or ""
+            arch = architecture_of(obj) if keyword == "pretrained" else torchvision_backbone(obj.constructor or "")
+            yield Violation(
+                _pretrained_message(keyword, ctx.text(arg.value), arch),
+                arg,
+            )
+
+
+def _pretrained_message(keyword: str, value: str, arch: Architecture | None) -> str:
+    """The `weights=` that torchvision's own legacy mapping gives `pretrained=True` (IMAGENET1K_V1, or the
+    features-only VGG weights for a backbone)."""
+    new_keyword = "weights" if keyword == "pretrained" else "weights_backbone"
+    weights = "<Model>_Weights.DEFAULT"
+    if arch is not None and arch.weights_enum:
+        preferred = ("IMAGENET1K_FEATURES", "IMAGENET1K_V1") if keyword != "pretrained" else ("IMAGENET1K_V1",)
+        member = next((m for m in preferred if m in arch.weights_members), arch.default_weights)
+        weights = f"{arch.weights_enum}.{member}"
+    replacement = {"True": weights, "False": "None"}.get(value, f"{weights} if {value} else None")
+    return (f"`{keyword}=` is deprecated since torchvision 0.13 and will be removed; today it only warns, and "
+            f"a bool passed by mistake silently means no weights. Write `{new_keyword}={replacement}`.")

@@ -1,0 +1,122 @@
+"""## What it does
+Finds a freeze of a whole model (or of a module that contains the new layer) that runs *after* a layer of that
+model was replaced or added (`model.fc = nn.Linear(...)`, `model.classifier[6] = ...`, `setattr(model, "fc", ...)`,
+`model.add_module(...)`, timm `model.reset_classifier(n)`), when nothing re-enables the new layer afterwards.
+It follows aliases (`net = model`, `model = model.to(device)`, `nn.DataParallel(model)` then `model.module`),
+`self.backbone` in methods and same-file helpers such as `set_parameter_requires_grad(model, True)`. A freeze
+under a condition (`if args.freeze:`) is reported too, and the message names the condition.
+
+## Why is this bad?
+A new `nn.Linear` starts with `requires_grad=True`, but a loop over `model.parameters()` (or
+`model.requires_grad_(False)`) reaches every parameter the model holds *at that moment*, the new head
+included. The layer you added to learn the new task is then frozen at its random initialisation. If it was the
+only part meant to train, a `requires_grad`-filtered optimizer raises
+`ValueError: optimizer got an empty parameter list`, or `loss.backward()` raises
+`RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn`; if some other layers
+still train, nothing raises and the model quietly learns through a random, fixed head.
+
+## Example
+```python
+import torch.nn as nn
+from torchvision.models import resnet18
+
+model = resnet18(weights="IMAGENET1K_V1")
+model.fc = nn.Linear(512, 10)
+for name, param in model.named_parameters():
+    param.requires_grad = False
+```
+
+## Use instead
+```python
+import torch.nn as nn
+from torchvision.models import resnet18
+
+model = resnet18(weights="IMAGENET1K_V1")
+for name, param in model.named_parameters():
+    param.requires_grad = False
+model.fc = nn.Linear(512, 10)  # new layers are trainable by default
+```
+Or re-enable the head after the freeze, as linear-probing scripts do: `model.fc.requires_grad_(True)`.
+
+## Known limits
+Only replacements and freezes visible in the same file are ordered; a model built in another module, or a
+freeze done by a callback defined elsewhere, is not followed. A freeze that skips the head by name
+(`if not name.startswith("fc.")`) is understood and stays quiet; a filter tllint cannot read stays quiet too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tllint.static.facts import (
+    Effect,
+    FileFacts,
+    MaybeChanged,
+    Replaced,
+    SetRequiresGrad,
+    WeightsLoaded,
+)
+from tllint.static.rules import (
+    ERROR,
+    REQUIRES_GRAD_WORDS,
+    Context,
+    Violation,
+    head_expression,
+    layer_text,
+    replayed_together,
+    rule,
+    via,
+    when,
+)
+from tllint.static.timeline import effect, of_type, same_root
+
+
+@rule("TL001", ERROR, triggers=REQUIRES_GRAD_WORDS,
+      summary="a freeze after a layer was replaced also freezes the new layer")
+def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
+    for index, freeze in of_type(facts, SetRequiresGrad):
+        if freeze.value is not False:
+            continue
+        for _, replaced in of_type(facts, Replaced, 0, index):
+            if replaced.construction or replaced.has_params is False:
+                continue
+            if not freeze.ref.strictly_covers(replaced.ref) or effect(freeze, replaced.ref) is not Effect.FREEZES:
+                continue
+            if replayed_together(freeze.where, replaced.where):
+                continue
+            if _reenabled_later(facts, replaced, index) or _loaded_between(facts, replaced, index):
+                continue
+            layer = layer_text(replaced)
+            target = head_expression(replaced)
+            yield Violation(
+                f"This freeze{via(freeze.where)} also freezes {layer}, which was replaced on line "
+                f"{ctx.line(replaced.where.node)}: the new layer never trains (and if it was the only "
+                "trainable part, nothing does). Freeze first, then replace the layer, or re-enable it "
+                f"afterwards with `{target}.requires_grad_(True)`.{when(freeze.where)}",
+                freeze.where.node,
+            )
+            break
+
+
+def _reenabled_later(facts: FileFacts, replaced: Replaced, after: int) -> bool:
+    """A later event that re-enables (or may re-enable, or rebuilds) the replaced layer."""
+    placeholder = replaced.ref.placeholder
+    for event in facts.events[after + 1:]:
+        if isinstance(event, SetRequiresGrad):
+            change = effect(event, replaced.ref)
+            inside = replaced.ref.covers(event.ref) or (
+                placeholder and same_root(event.ref, replaced.ref) and event.ref.absolute()[1]
+            )
+            if change in (Effect.ENABLES, Effect.UNKNOWN) or (inside and event.value is not False):
+                return True
+        elif (isinstance(event, MaybeChanged) and (
+            event.ref.covers(replaced.ref) or replaced.ref.covers(event.ref)
+        )) or (isinstance(event, Replaced) and event.ref.covers(replaced.ref)):
+            return True
+    return False
+
+
+def _loaded_between(facts: FileFacts, replaced: Replaced, freeze_at: int) -> bool:
+    """Saved weights loaded into the model after the replacement: freezing them is deliberate (a teacher)."""
+    start = facts.position(replaced)
+    return any(loaded.ref.covers(replaced.ref) for _, loaded in of_type(facts, WeightsLoaded, start, freeze_at))

@@ -1,0 +1,55 @@
+"""## What it does
+Finds `map(...)`, `filter(...)` or a generator expression used as a statement whose function touches
+`requires_grad`: `map(lambda p: p.requires_grad_(False), model.parameters())`.
+
+## Why is this bad?
+In Python 3, `map`, `filter` and generator expressions are lazy: they return an iterator and call nothing until
+someone iterates over it. As a statement, the iterator is created and discarded, so `requires_grad_(False)`
+never runs and no parameter is frozen.
+
+## Example
+```python
+from torchvision.models import ResNet18_Weights, resnet18
+
+model = resnet18(weights=ResNet18_Weights.DEFAULT)
+map(lambda p: p.requires_grad_(False), model.parameters())
+```
+
+## Use instead
+```python
+from torchvision.models import ResNet18_Weights, resnet18
+
+model = resnet18(weights=ResNet18_Weights.DEFAULT)
+model.requires_grad_(False)
+```
+
+## Known limits
+List comprehensions and `list(map(...))` are eager and are not reported. A lazy iterator stored in a variable
+and never consumed is not followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tllint.static.facts import (
+    FileFacts,
+)
+from tllint.static.rules import (
+    ERROR,
+    REQUIRES_GRAD_WORDS,
+    Context,
+    Violation,
+    rule,
+)
+
+
+@rule("TL005", ERROR, triggers=REQUIRES_GRAD_WORDS,
+      summary="`map(lambda p: p.requires_grad_(False), ...)` is never consumed")
+def lazy_freeze(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
+    for lazy in facts.lazy_freezes:
+        yield Violation(
+            f"This {lazy.kind} is lazy and never consumed, so its `requires_grad_` calls never run and "
+            "nothing is frozen. Use a `for` loop over the parameters, or `module.requires_grad_(False)`.",
+            lazy.where.node,
+        )

@@ -1,0 +1,86 @@
+"""## What it does
+Finds a layer replaced or added (`model.fc = ...`, `model.classifier[6] = ...`, `setattr`, `add_module`, timm
+`reset_classifier(n)`) after an optimizer was built over the model's parameters, when no later optimizer and no
+`add_param_group` covers the new layer. The finding is at the replacement.
+
+## Why is this bad?
+An optimizer stores references to the parameter tensors it was given. Assigning a new module creates new
+parameter tensors that the optimizer has never seen, and the old head's tensors (still in the optimizer) are no
+longer used by the model. The new head receives gradients but is never updated: it stays at its random
+initialisation while the backbone trains through it. No error, no warning.
+
+## Example
+```python
+from torch import nn, optim
+from torchvision.models import ResNet18_Weights, resnet18
+
+model = resnet18(weights=ResNet18_Weights.DEFAULT)
+optimizer = optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+model.fc = nn.Linear(512, 10)
+```
+
+## Use instead
+```python
+from torch import nn, optim
+from torchvision.models import ResNet18_Weights, resnet18
+
+model = resnet18(weights=ResNet18_Weights.DEFAULT)
+model.fc = nn.Linear(512, 10)
+optimizer = optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+```
+If the optimizer must exist first, add the new layer: `optimizer.add_param_group({"params": model.fc.parameters()})`.
+
+## Known limits
+Moving the model (`.to(device)`, `.cuda()`) or wrapping it in `DistributedDataParallel` after building the
+optimizer keeps the same parameter objects and is not reported; replacing with a parameter-free layer
+(`nn.Identity()`) is not reported. FSDP wrapping after the optimizer is a different problem, not checked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tllint.static.facts import (
+    FileFacts,
+    OptimizerBuilt,
+    Replaced,
+)
+from tllint.static.rules import (
+    ERROR,
+    OPTIMIZER_WORDS,
+    Context,
+    Violation,
+    head_expression,
+    layer_text,
+    replayed_together,
+    rule,
+    via,
+)
+from tllint.static.timeline import of_type, optimizer_covers_later
+
+
+@rule("TL010", ERROR, triggers=OPTIMIZER_WORDS,
+      summary="a layer replaced after the optimizer was built never trains")
+def optimizer_before_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
+    for index, replaced in of_type(facts, Replaced):
+        if replaced.construction or replaced.has_params is False:
+            continue
+        earlier = [
+            (i, built) for i, built in of_type(facts, OptimizerBuilt, 0, index)
+            if any(s.ref.strictly_covers(replaced.ref) for s in built.sources())
+        ]
+        if not earlier or optimizer_covers_later(facts, replaced.ref, index):
+            continue
+        _, built = earlier[-1]
+        if replayed_together(built.where, replaced.where):
+            continue
+        layer = layer_text(replaced)
+        target = head_expression(replaced)
+        yield Violation(
+            f"The optimizer built on line {ctx.line(built.where.node)} holds the parameters the model had "
+            f"then; {layer} replaced here{via(replaced.where)} is a new layer with new parameters that no "
+            "optimizer updates, so it keeps its random weights while the rest trains. Build the optimizer "
+            f"after replacing the layer, or add it with `optimizer.add_param_group({{'params': "
+            f"{target}.parameters()}})`.",
+            replaced.where.node,
+        )

@@ -1,0 +1,44 @@
+"""## What it does
+Reports a file that tllint cannot read as Python: a syntax error, bytes that are not valid in the file's
+encoding (UTF-8 by default, or the one named by a `# -*- coding: ... -*-` cookie or a BOM), or an encoding
+name Python does not know. The finding points at the position of the error; the other files of the run are
+still checked.
+
+## Why is this bad?
+A file that does not parse cannot be checked at all, so none of the other rules ran on it: a freezing or
+optimizer mistake in it would go unreported. Python itself would refuse to import the file
+(`SyntaxError` / `SyntaxError: (unicode error)`), so a training run that imports it fails at start-up.
+
+## Example
+```python
+import torch
+
+model = torch.nn.Linear(4, 2)
+for p in model.parameters(:
+    p.requires_grad = False
+```
+
+## Use instead
+```python
+import torch
+
+model = torch.nn.Linear(4, 2)
+for p in model.parameters():
+    p.requires_grad = False
+```
+
+## Known limits
+Only the first syntax error of a file is reported. The verdict is that of the Python running tllint (its own
+parser and compiler): a file using syntax newer than that Python (PEP 695 `type` statements and generics under
+3.11) is reported too, with the version in the message; run tllint with the Python the project targets (with
+pre-commit, `language_version` on the hook). A valid file nested too deeply for the parser's tree (far beyond
+what people write) is reported as not checked. Notebooks (`.ipynb`) are not read yet.
+"""
+
+from __future__ import annotations
+
+from tllint.findings.registry import declare
+from tllint.static.rules import ERROR
+
+PARSE_ERROR = declare("TL000", "parse-error", ERROR, module=__name__,
+                      summary="the file cannot be decoded or parsed (the run goes on with the other files)")

@@ -1,0 +1,57 @@
+"""## What it does
+Finds a comparison of `requires_grad` used as a whole statement: `p.requires_grad == False`, `!=`, `is`,
+`is not`.
+
+## Why is this bad?
+One `=` too many: the line evaluates a boolean and throws it away. No parameter is frozen; the loop that
+"freezes" the backbone runs and does nothing, so the whole network keeps training. Python accepts it without a
+warning.
+
+## Example
+```python
+from torchvision import models
+
+model = models.resnet50(weights=models.ResNet50_Weights.IMAGENET1K_V1)
+for p in model.parameters():
+    p.requires_grad == False
+```
+
+## Use instead
+```python
+from torchvision import models
+
+model = models.resnet50(weights=models.ResNet50_Weights.IMAGENET1K_V1)
+for p in model.parameters():
+    p.requires_grad = False
+```
+
+## Known limits
+Comparisons whose result is used are fine and never reported: `if param.requires_grad == True:` (the
+torchvision finetuning tutorial), `assert`, comprehensions, assignments, call arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tllint.static.facts import (
+    FileFacts,
+)
+from tllint.static.rules import (
+    ERROR,
+    REQUIRES_GRAD_WORDS,
+    Context,
+    Violation,
+    rule,
+)
+
+
+@rule("TL003", ERROR, triggers=REQUIRES_GRAD_WORDS,
+      summary="`p.requires_grad == False` as a statement does nothing")
+def requires_grad_comparison(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
+    for comparison in facts.discarded_comparisons:
+        yield Violation(
+            f"`{comparison.text}` compares and throws the result away: nothing is frozen. "
+            "Assign instead: `p.requires_grad = False` (one `=`).",
+            comparison.where.node,
+        )

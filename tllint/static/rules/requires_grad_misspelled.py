@@ -1,0 +1,84 @@
+"""## What it does
+Finds an assignment to a misspelling of `requires_grad` on a parameter or a module: `require_grad`,
+`required_grad`, `requires_grads`, `requires_gradient`, `requiresgrad`, and `requires_grad_` (the method's name).
+
+## Why is this bad?
+`nn.Parameter` and `nn.Module` accept arbitrary new attributes, so `p.require_grad = False` creates an
+attribute PyTorch never reads and `p.requires_grad` stays `True`: nothing is frozen, and nothing warns.
+`p.requires_grad_ = False` is worse: it replaces the `requires_grad_()` method on that object with a boolean,
+so later code calling `p.requires_grad_(False)` fails with `'bool' object is not callable`.
+
+## Example
+```python
+from torchvision import models
+
+model = models.vgg16_bn(weights=models.VGG16_BN_Weights.IMAGENET1K_V1)
+for p in model.features.parameters():
+    p.require_grad = False
+```
+
+## Use instead
+```python
+from torchvision import models
+
+model = models.vgg16_bn(weights=models.VGG16_BN_Weights.IMAGENET1K_V1)
+for p in model.features.parameters():
+    p.requires_grad = False
+```
+
+## Known limits
+Only the listed spellings are recognised, and only on receivers known to be parameters or modules; options
+objects and dictionaries with such keys are not reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tllint.static.facts import (
+    AttributeWrite,
+    FileFacts,
+    ModuleVar,
+    ParamVar,
+    Ref,
+)
+from tllint.static.rules import (
+    ERROR,
+    REQUIRES_GRAD_WORDS,
+    Context,
+    Violation,
+    rule,
+)
+
+
+@rule("TL004", ERROR, triggers=REQUIRES_GRAD_WORDS,
+      summary="`p.require_grad = False` (and other misspellings) freeze nothing")
+def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
+    for write in facts.attribute_writes:
+        if write.attr == "requires_grad":
+            continue
+        target = _misspelling_target(facts, write)
+        if target is None:
+            continue
+        name = f"{write.receiver_text}.{write.attr}"
+        if write.attr == "requires_grad_":
+            consequence = "replaces the `requires_grad_()` method with a value and changes no parameter"
+        else:
+            consequence = "creates a new attribute PyTorch never reads, so `requires_grad` stays unchanged"
+        yield Violation(
+            f"`{name}` is a misspelling of `requires_grad` on a {target}: it {consequence}. "
+            f"Write `{write.receiver_text}.requires_grad = ...` (for a module: `.requires_grad_(...)`).",
+            write.where.node,
+        )
+
+
+def _misspelling_target(facts: FileFacts, write: AttributeWrite) -> str | None:
+    if isinstance(write.receiver, ParamVar):
+        return "parameter"
+    if isinstance(write.receiver, ModuleVar):
+        return "module"
+    if isinstance(write.receiver, Ref) and not write.receiver.obj.plain and (
+        write.receiver.obj.fresh or facts.used_as_module(Ref(write.receiver.obj))
+    ):
+        return "module" if not write.receiver.path else "module or parameter"
+    return None
