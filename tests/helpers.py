@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import os
+import random
 import re
 import subprocess
 import sys
@@ -61,6 +62,7 @@ def load_module(path: Path) -> ModuleType:
 
 def fingerprint(model: Any, optimizer: Any = None) -> dict[str, Any]:
     """Everything the audit promises to leave as it found it, copied."""
+    import numpy
     import torch
 
     params = dict(model.named_parameters())
@@ -71,7 +73,11 @@ def fingerprint(model: Any, optimizer: Any = None) -> dict[str, Any]:
         "requires_grad": {name: p.requires_grad for name, p in params.items()},
         "buffers": {name: b.clone() for name, b in model.named_buffers()},
         "training": {name: m.training for name, m in model.named_modules()},
+        "attributes": {name: sorted(vars(m)) for name, m in model.named_modules()},
+        "state_dict": {name: t.clone() for name, t in model.state_dict(keep_vars=True).items()},
         "rng": torch.get_rng_state(),
+        "python_rng": random.getstate(),
+        "numpy_rng": [getattr(part, "tolist", lambda p=part: p)() for part in numpy.random.get_state()],
         "optimizer": copy.deepcopy(optimizer.state_dict()) if optimizer is not None else None,
     }
 

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tllint.runtime.asserts import assert_fine_tuning, assert_trains, assert_transfer_learning
     from tllint.runtime.auditor import audit
-    from tllint.runtime.results import Audit, LayerRow, ParamRow, RuntimeFinding
+    from tllint.runtime.results import Audit, AuditError, LayerRow, ParamRow, RuntimeFinding
 
 _PUBLIC = {
     "Audit": "tllint.runtime.results",
+    "AuditError": "tllint.runtime.results",
     "LayerRow": "tllint.runtime.results",
     "ParamRow": "tllint.runtime.results",
     "RuntimeFinding": "tllint.runtime.results",
@@ -25,7 +26,7 @@ _PUBLIC = {
     "audit": "tllint.runtime.auditor",
 }
 
-__all__ = ["Audit", "LayerRow", "ParamRow", "RuntimeFinding", "assert_fine_tuning", "assert_trains",
+__all__ = ["Audit", "AuditError", "LayerRow", "ParamRow", "RuntimeFinding", "assert_fine_tuning", "assert_trains",
            "assert_transfer_learning", "audit"]
 
 

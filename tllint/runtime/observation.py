@@ -25,6 +25,10 @@ def grad_status(grad: torch.Tensor | None) -> GradStatus:
     """ "none" when autograd never reached the tensor, "zero" when it did with all zeros, else "nonzero"."""
     if grad is None:
         return "none"
+    if grad.layout == torch.sparse_coo:
+        grad = grad.coalesce().values()
+    elif grad.layout != torch.strided:
+        grad = grad.to_dense()
     return "nonzero" if bool(grad.ne(0).any()) else "zero"
 
 

@@ -41,22 +41,30 @@ def call_model(model: nn.Module, inputs: Inputs) -> Any:
     return model(move(inputs))
 
 
-def floating_tensors(output: Any) -> Iterator[torch.Tensor]:
-    """Every floating tensor in an output: nested tuples, lists, dicts, dataclasses, ModelOutput-likes."""
+def floating_tensors(output: Any, _seen: set[int] | None = None) -> Iterator[torch.Tensor]:
+    """Every floating tensor in an output: nested tuples, lists, dicts, dataclasses, ModelOutput-likes, and
+    other objects' attributes (a `SimpleNamespace` with `.loss` and `.logits`)."""
+    seen = set() if _seen is None else _seen
+    if id(output) in seen:
+        return
+    seen.add(id(output))
     if isinstance(output, torch.Tensor):
         if output.is_floating_point():
             yield output
     elif isinstance(output, Mapping):
         for value in output.values():
-            yield from floating_tensors(value)
+            yield from floating_tensors(value, seen)
     elif isinstance(output, tuple | list):
         for value in output:
-            yield from floating_tensors(value)
+            yield from floating_tensors(value, seen)
     elif dataclasses.is_dataclass(output) and not isinstance(output, type):
         for field in dataclasses.fields(output):
-            yield from floating_tensors(getattr(output, field.name))
+            yield from floating_tensors(getattr(output, field.name), seen)
     elif callable(getattr(output, "to_tuple", None)):
-        yield from floating_tensors(output.to_tuple())
+        yield from floating_tensors(output.to_tuple(), seen)
+    elif not isinstance(output, nn.Module | type) and isinstance(getattr(output, "__dict__", None), dict):
+        for value in vars(output).values():
+            yield from floating_tensors(value, seen)
 
 
 def probe_loss(output: Any) -> torch.Tensor | None:

@@ -13,6 +13,10 @@ GradStatus = Literal["nonzero", "zero", "none"]
 MIXED = "mixed"
 
 
+class AuditError(Exception):
+    """The model cannot be audited as it is (and the audit changed nothing): the message says what to do."""
+
+
 @dataclass(frozen=True)
 class ParamRow:
     """One parameter. `grad`: "nonzero", "zero" (reached, all zeros) or "none" (not reached)."""

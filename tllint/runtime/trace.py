@@ -10,13 +10,18 @@ for the parameters a container module holds directly it cannot tell.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch.fx
 from torch import nn
+
+CACHE_SIZE = 64
+_FX_DIR = str(Path(torch.fx.__file__).resolve().parent)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,82 @@ def fx_usage(model: nn.Module, inputs: Any) -> Usage:
         order=tuple(dict.fromkeys(owner_path(name) for name in used_names)),
         used={name: id_ in used_ids for id_, name in names.items()},
     )
+
+
+_cache: OrderedDict[Hashable, Usage | str] = OrderedDict()
+
+
+def traced_usage(model: nn.Module, inputs: Any) -> tuple[Usage | None, str]:
+    """`fx_usage`, cached per process, and how usage was found: `"fx"` or why fx could not trace.
+
+    Tracing is most of the audit's cost and gives the same answer for every model of the same structure called
+    with the same kind of inputs (a test suite auditing one architecture many times, `tllint run --step N`).
+    The key holds the module classes, the paths and plain attributes (flags like `training`) of every
+    submodule, how parameters are named and tied, and the types, dtypes and ranks of the inputs; changing any
+    of them traces again. Call it inside `untouched()`: tracing runs the user's forward on proxies.
+    """
+    key = (type(model), _structure(model), _signature(inputs))
+    if key in _cache:
+        _cache.move_to_end(key)
+        found = _cache[key]
+    else:
+        try:
+            found = fx_usage(model, inputs)
+        except Exception as error:  # any tracing failure falls back to hooks, by design
+            found = fx_failure(error)
+        _cache[key] = found
+        if len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    if isinstance(found, str):
+        return None, f"fx could not trace ({found}), used module hooks"
+    return found, "fx"
+
+
+def clear_trace_cache() -> None:
+    """Forget every cached trace (tests; a process that redefines module classes in place)."""
+    _cache.clear()
+
+
+def fx_failure(error: Exception) -> str:
+    """Why fx could not trace, in user terms: the forward's own error, or what fx does not support."""
+    first_line = (str(error).strip().splitlines() or [""])[0][:160]
+    if isinstance(error, torch.fx.proxy.TraceError):
+        return first_line
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    if frames and frames[-1].startswith(_FX_DIR):
+        return f"this forward uses Python that torch.fx does not support ({type(error).__name__})"
+    return f"the forward raised {type(error).__name__} on symbolic inputs: {first_line}"
+
+
+def _structure(model: nn.Module) -> Hashable:
+    aliases: dict[int, int] = {}
+    params = tuple((name, aliases.setdefault(id(param), len(aliases)))
+                   for name, param in model.named_parameters(remove_duplicate=False))
+    modules = tuple(
+        (path, type(module), tuple(sorted(((key, value) for key, value in vars(module).items()
+                                           if type(value) in _PLAIN), key=lambda item: item[0])))
+        for path, module in model.named_modules(remove_duplicate=False)
+    )
+    return params, modules
+
+
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _signature(inputs: Any) -> Hashable:
+    if isinstance(inputs, torch.Tensor):
+        return ("tensor", inputs.dtype, inputs.dim(), inputs.device.type, inputs.requires_grad)
+    if isinstance(inputs, Mapping):
+        return ("mapping", tuple((key, _signature(value)) for key, value in inputs.items()))
+    if isinstance(inputs, tuple | list):
+        return (type(inputs).__name__, tuple(_signature(value) for value in inputs))
+    if type(inputs) in _PLAIN:
+        return (type(inputs).__name__, inputs)
+    return type(inputs).__qualname__
 
 
 def _resolve(model: nn.Module, target: str) -> Any:
