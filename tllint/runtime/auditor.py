@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn.modules.lazy import LazyModuleMixin
 
-from tllint.runtime.observation import Observation, build_audit, grad_status
+from tllint.runtime.observation import Observation, build_audit, grad_statuses
 from tllint.runtime.optimizers import held
 from tllint.runtime.probe import Inputs, LossFn, call_model, probe_loss
 from tllint.runtime.results import Audit, AuditError, GradStatus
@@ -137,7 +137,7 @@ def _probe_gradients(
         loss = forward()
         assert loss is not None
         grads = _backward_gradients(loss, targets)
-    return {id(tensor): grad_status(grad) for tensor, grad in zip(targets, grads, strict=True)}, loss
+    return {id(tensor): status for tensor, status in zip(targets, grad_statuses(grads), strict=True)}, loss
 
 
 def _backward_gradients(loss: torch.Tensor, targets: list[torch.Tensor]) -> list[torch.Tensor | None]:

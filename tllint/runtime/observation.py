@@ -32,6 +32,27 @@ def grad_status(grad: torch.Tensor | None) -> GradStatus:
     return "nonzero" if bool(grad.ne(0).any()) else "zero"
 
 
+def grad_statuses(grads: Sequence[torch.Tensor | None]) -> list[GradStatus]:
+    """`grad_status` of many gradients at once: one fused max-abs kernel and one device sync per device.
+
+    On a GPU, asking each gradient "any nonzero?" separately waits for the device once per parameter.
+    """
+    statuses: list[GradStatus] = ["none"] * len(grads)
+    dense: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+    for index, grad in enumerate(grads):
+        if grad is None:
+            continue
+        if grad.layout == torch.strided and grad.is_floating_point() and grad.numel():
+            dense.setdefault((grad.device, grad.dtype), []).append(index)
+        else:
+            statuses[index] = grad_status(grad)
+    for indices in dense.values():
+        norms = torch._foreach_norm([grads[index] for index in indices], float("inf"))  # type: ignore[misc]
+        for index, nonzero in zip(indices, torch.stack(norms).ne(0).tolist(), strict=True):
+            statuses[index] = "nonzero" if nonzero else "zero"
+    return statuses
+
+
 def strongest(a: GradStatus, b: GradStatus) -> GradStatus:
     """The more informative of two observations of one parameter's gradient."""
     return a if _RANK[a] >= _RANK[b] else b

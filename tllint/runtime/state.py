@@ -83,10 +83,7 @@ def _restore(modules: list[_ModuleState], buffers: list[tuple[torch.Tensor, torc
             if live != saved or any(live[key] is not value for key, value in saved.items()):
                 live.clear()
                 live.update(saved)
-    with torch.no_grad():
-        for buffer, saved in buffers:
-            if not torch.equal(buffer, saved):
-                buffer.copy_(saved)
+    _copy_back(buffers)
     for state in params:
         param = state.param
         if param.data.untyped_storage().data_ptr() != state.data.untyped_storage().data_ptr() or \
@@ -99,6 +96,16 @@ def _restore(modules: list[_ModuleState], buffers: list[tuple[torch.Tensor, torc
 
 
 _MISSING = object()
+
+
+def _copy_back(pairs: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """Copy every saved value back, with one fused copy per device and no wait for the device."""
+    by_device: dict[torch.device, list[tuple[torch.Tensor, torch.Tensor]]] = {}
+    for live, saved in pairs:
+        by_device.setdefault(live.device, []).append((live, saved))
+    with torch.no_grad():
+        for group in by_device.values():
+            torch._foreach_copy_([live for live, _ in group], [saved for _, saved in group])
 
 
 class _CopyOnWrite(TorchDispatchMode):
