@@ -58,6 +58,21 @@ class Config:
         chosen.add(PARSE_ERROR.code)  # a file that cannot be read is reported whatever is selected
         return frozenset(chosen)
 
+    def runtime_codes(self) -> frozenset[str]:
+        """Runtime codes that report (`tllint audit`, `tllint run`): every one unless `select` names some
+        (a selection of static codes only leaves the runtime default, `TL1`), minus `ignore`."""
+        codes = [info.code for info in catalog().values() if info.half is Half.RUNTIME]
+        selectors = self.select + self.extend_select
+        if not any(_most_specific(code, selectors) for code in codes):
+            selectors = (*selectors, "TL1")
+        chosen = set()
+        for code in codes:
+            hit = _most_specific(code, selectors)
+            ignored = _most_specific(code, self.ignore)
+            if hit is not None and (ignored is None or len(ignored) < len(hit)):
+                chosen.add(code)
+        return frozenset(chosen)
+
     def codes_for(self, path: Path, codes: frozenset[str]) -> frozenset[str]:
         relative = _relative(path, self.root)
         dropped = {code for pattern, ignores in self.per_file_ignores.items() if _matches(relative, pattern)

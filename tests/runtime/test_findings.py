@@ -149,3 +149,96 @@ def test_to_dict_is_json() -> None:
     assert set(row) == {"name", "module", "module_type", "requires_grad", "grad", "in_optimizer", "group",
                         "lr", "weight_decay", "used_in_forward", "numel"}
     assert [layer["module"] for layer in data["layers"]] == ["body", "head", "spare"]
+
+
+# The message defects found while writing the runtime fixtures, one test each.
+
+def test_tl101_names_a_head_the_forward_never_calls_instead_of_blaming_the_loss() -> None:
+    from torchvision.models import vgg11
+
+    model = vgg11(weights=None)
+    model.requires_grad_(False)
+    model.fc = nn.Linear(4096, 5)
+    (tl101,) = audit(model, torch.randn(2, 3, 32, 32)).findings
+    assert tl101.code == "TL101" and "`fc`, which the forward pass never calls" in tl101.message
+    assert "detach" not in tl101.message and "loss does not require grad" not in tl101.message
+
+
+def test_tl101_is_one_finding_tl102_does_not_repeat_it() -> None:
+    result = audit(mlp(), X, loss_fn=lambda out: out.detach().sum())
+    assert [f.code for f in result.findings] == ["TL101"]
+    assert "loss does not require grad" in result.findings[0].message
+
+
+class TwoHeads(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Linear(6, 6)
+        self.main = nn.Linear(6, 2)
+        self.aux = nn.Linear(6, 2)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(x)
+        return self.main(h), self.aux(h)
+
+
+def test_tl102_does_not_claim_a_cut_when_a_real_loss_ignores_an_output() -> None:
+    (ignored,) = by_code(audit(TwoHeads(), X, loss_fn=lambda out: out[0].sum()), "TL102")
+    assert ignored.params == ("aux.weight", "aux.bias")
+    assert "the loss does not use the output they feed" in ignored.message
+    (cut,) = by_code(audit(CutOff(), X), "TL102")[:1]
+    assert "cut off from the loss" in cut.message and "does not use the output" not in cut.message
+
+
+def test_singular_counts_take_singular_verbs() -> None:
+    model = nn.Sequential(nn.Linear(6, 3))
+    old = nn.Parameter(torch.zeros(2))
+    optimizer = torch.optim.SGD([{"params": model.parameters()}, {"params": [old]}], lr=0.1)
+    (tl108,) = audit(model, X, optimizer=optimizer).findings
+    assert "1 tensor that is not a parameter of the model and gets no gradient" in tl108.message
+    spare = CutOff()
+    spare.body.bias.requires_grad_(False)
+    messages = " ".join(f.message for f in audit(spare, X).findings)
+    assert "1 trainable parameter tensor (`body.weight`) is used" in messages and " are " not in messages.split(
+        "(`body.weight`)")[1].split(":")[0]
+
+
+def test_tl107_is_one_finding_for_all_zero_lr_groups() -> None:
+    model = nn.Sequential(*(nn.Linear(6, 6) for _ in range(5)))
+    optimizer = torch.optim.SGD([{"params": layer.parameters(), "lr": 0.0} for layer in model[:4]]
+                                + [{"params": model[4].parameters(), "lr": 0.1}])
+    (tl107,) = by_code(audit(model, X, optimizer=optimizer), "TL107")
+    assert tl107.message.startswith("Param groups 0, 1, 2 and 3 have lr=0 and hold 8 trainable tensors")
+    assert "get gradients" not in tl107.message
+
+
+def test_tl108_learnable_temperature_used_only_by_loss_fn_is_not_foreign() -> None:
+    model = mlp()
+    temperature = nn.Parameter(torch.tensor(1.0))
+    optimizer = torch.optim.SGD([{"params": model.parameters()}, {"params": [temperature]}], lr=0.1)
+    labels = torch.tensor([0, 1, 2, 0])
+    result = audit(model, X, optimizer=optimizer,
+                   loss_fn=lambda out: nn.functional.cross_entropy(out / temperature, labels))
+    assert not by_code(result, "TL108")
+    assert temperature.grad is None
+
+
+@pytest.mark.parametrize(("freeze", "verdict"), [
+    (lambda m: (m.requires_grad_(False), m.fc.requires_grad_(True)), "transfer learning: only `fc` trains"),
+    (lambda m: None, "fine-tuning: every layer trains"),
+    (lambda m: m.requires_grad_(False), "nothing trains"),
+    (lambda m: (m.requires_grad_(False), m.layer4.requires_grad_(True), m.fc.requires_grad_(True)),
+     "partial: `layer4` and `fc` train"),
+])
+def test_verdict_first_in_the_table_and_in_json(freeze, verdict: str) -> None:
+    model = resnet18(weights=None, num_classes=3)
+    freeze(model)
+    result = audit(model, torch.randn(2, 3, 32, 32))
+    assert result.verdict == verdict
+    assert str(result).splitlines()[0] == verdict and result.to_dict()["verdict"] == verdict
+
+
+def test_verdict_counts_the_optimizer() -> None:
+    model = mlp()
+    optimizer = torch.optim.SGD(model[3].parameters(), lr=0.1)
+    assert audit(model, X, optimizer=optimizer).verdict == "transfer learning: only `3` trains"

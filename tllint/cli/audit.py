@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import click
+
+INTERRUPTED = 130  # Ctrl-C, as a shell reports a process killed by SIGINT
 
 if TYPE_CHECKING:
     from tllint.runtime import Audit
@@ -34,17 +37,22 @@ def findings_exit_code(audit: Audit) -> int:
 @click.option("--input-dtype", type=click.Choice(["float32", "float64", "long"]), default="float32",
               show_default=True, help="dtype of the random inputs (long: 0/1 token ids).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--select", help="Comma-separated codes or prefixes to report (overrides the config file).")
+@click.option("--ignore", help="Comma-separated codes or prefixes not to report (overrides the config file).")
 @click.pass_context
 def audit_command(
-    ctx: click.Context, target: str, input_shapes: tuple[str, ...], input_dtype: str, fmt: str
+    ctx: click.Context, target: str, input_shapes: tuple[str, ...], input_dtype: str, fmt: str,
+    select: str | None, ignore: str | None,
 ) -> None:
     """Audit a real model: which layers get gradients, which sit in the optimizer.
 
     FACTORY, importable from the current directory, returns a model, (model, optimizer), or a dict with
     `model` and optionally `optimizer`, `example_inputs`, `loss_fn`. Exit 1 on error/warning findings.
     """
-    from tllint.runtime import audit
-    from tllint.runtime.factory import FactoryError, load, parse_shape, random_inputs
+    codes = runtime_codes(Path.cwd(), select, ignore)
+    from tllint.runtime import AuditError, audit
+    from tllint.runtime.factory import FactoryError, FactoryRaised, load, parse_shape, random_inputs
+    from tllint.runtime.tracebacks import raised_by_tllint, user_traceback
 
     try:
         subject = load(target)
@@ -55,9 +63,29 @@ def audit_command(
             raise FactoryError("no example inputs: pass --input-shape, or return 'example_inputs' "
                                "from the factory")
         result = audit(subject.model, inputs, optimizer=subject.optimizer, loss_fn=subject.loss_fn)
-    except FactoryError as error:
+    except (FactoryError, AuditError) as error:
         raise RuntimeUsageError(str(error)) from error
+    except FactoryRaised as error:
+        click.echo(user_traceback(error.__cause__ or error).rstrip(), err=True)
+        raise RuntimeUsageError(str(error)) from error
+    except KeyboardInterrupt:
+        ctx.exit(INTERRUPTED)
     except Exception as error:
-        raise RuntimeUsageError(f"the audit failed: {type(error).__name__}: {error}") from error
+        if raised_by_tllint(error):
+            raise RuntimeUsageError(f"internal error: {type(error).__name__}: {error}") from error
+        click.echo(user_traceback(error).rstrip(), err=True)
+        raise RuntimeUsageError("the audit failed: the model raised the error above") from error
+    result = result.only(codes)
     emit(result, fmt)
     ctx.exit(findings_exit_code(result))
+
+
+def runtime_codes(near: Path, select: str | None, ignore: str | None) -> frozenset[str]:
+    """The runtime codes to report: `[tool.tllint]` found from `near`, then `--select` / `--ignore`."""
+    from tllint.cli.check import resolve_config
+    from tllint.config import ConfigError
+
+    try:
+        return resolve_config((str(near),), None, select, ignore, None).runtime_codes()
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from error

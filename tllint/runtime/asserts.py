@@ -28,6 +28,7 @@ def assert_trains(
     With an optimizer, those parameters must also be in it at a non-zero lr, and no frozen parameter may be.
     Returns the audit for further checks.
     """
+    __tracebackhide__ = True  # pytest: the failure starts with the message, not with tllint's frames
     if (only is None) == (not all):
         raise TypeError("assert_trains needs exactly one of only=[...] or all=True")
     result = audit(model, example_inputs, optimizer=optimizer, loss_fn=loss_fn)
@@ -36,23 +37,27 @@ def assert_trains(
     if unmatched:
         modules = sorted({row.name.split(".")[0] for row in result.params})
         raise AssertionError(f"no parameter under {unmatched}; top-level modules: {modules}")
-    problems: dict[str, str] = {}
+    problems: dict[str, list[str]] = {}
     for row in result.params:
         expected = all or any(_under(row.name, path) for path in paths)
-        reason = _reason(row, expected, optimizer is not None)
-        if reason:
-            problems[row.name] = reason
+        reasons = _reasons_for(row, expected, optimizer is not None)
+        if reasons:
+            problems[row.name] = reasons
     if problems:
         what = "every parameter" if all else f"only {list(only or ())}"
-        title = f"expected {what} to train; {len(problems)} parameter tensors do not match (marked !)"
+        n = len(problems)
+        title = (f"expected {what} to train; {n} parameter {'tensor does' if n == 1 else 'tensors do'} not "
+                 "match (marked !)")
         raise AssertionError(f"{render(result, marked=problems, title=title)}\n{_reasons(problems)}")
     return result
 
 
-def _reasons(problems: dict[str, str]) -> str:
+def _reasons(problems: dict[str, list[str]]) -> str:
+    """Each reason with the parameters it applies to; a parameter may have several."""
     by_reason: dict[str, list[str]] = {}
-    for name, reason in problems.items():
-        by_reason.setdefault(reason, []).append(name)
+    for name, reasons in problems.items():
+        for reason in reasons:
+            by_reason.setdefault(reason, []).append(name)
     return "\n".join(
         f"  {reason}: {len(names)} ({', '.join(names[:4])}{', ...' if len(names) > 4 else ''})"
         for reason, names in by_reason.items()
@@ -63,18 +68,20 @@ def _under(name: str, path: str) -> bool:
     return path == "" or name == path or name.startswith(f"{path}.")
 
 
-def _reason(row: ParamRow, expected: bool, with_optimizer: bool) -> str | None:
+def _reasons_for(row: ParamRow, expected: bool, with_optimizer: bool) -> list[str]:
+    reasons = []
     if expected and not row.receives_gradient:
-        return "expected to train, gets no gradient" + ("" if row.requires_grad else " (requires_grad=False)")
+        reasons.append("expected to train, gets no gradient" + ("" if row.requires_grad else
+                                                                 " (requires_grad=False)"))
     if not expected and row.receives_gradient:
-        return "expected frozen, gets a gradient"
+        reasons.append("expected frozen, gets a gradient")
     if with_optimizer and expected and not row.in_optimizer:
-        return "expected to train, not in the optimizer"
-    if with_optimizer and expected and row.lr == 0:
-        return "expected to train, its param group has lr=0"
+        reasons.append("expected to train, not in the optimizer")
+    if with_optimizer and expected and row.in_optimizer and row.lr == 0:
+        reasons.append("expected to train, its param group has lr=0")
     if with_optimizer and row.in_optimizer and not row.requires_grad:
-        return "frozen, but in the optimizer"
-    return None
+        reasons.append("frozen, but in the optimizer")
+    return reasons
 
 
 def assert_transfer_learning(
@@ -86,6 +93,7 @@ def assert_transfer_learning(
     loss_fn: LossFn | None = None,
 ) -> Audit:
     """Only the new layers (`trainable`, e.g. `["fc"]`) get gradients (and sit in the optimizer)."""
+    __tracebackhide__ = True
     return assert_trains(model, example_inputs, only=trainable, optimizer=optimizer, loss_fn=loss_fn)
 
 
@@ -97,4 +105,5 @@ def assert_fine_tuning(
     loss_fn: LossFn | None = None,
 ) -> Audit:
     """Every parameter gets a gradient (and sits in the optimizer)."""
+    __tracebackhide__ = True
     return assert_trains(model, example_inputs, all=True, optimizer=optimizer, loss_fn=loss_fn)

@@ -51,6 +51,7 @@ def audit(
         gradients="loss_fn" if loss_fn is not None else "probe loss",
         wrappers=wrappers,
         loss_requires_grad=loss is not None and loss.requires_grad,
+        probe_loss=loss_fn is None,
     )
     return build_audit(observation)
 

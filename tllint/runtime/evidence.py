@@ -21,6 +21,11 @@ class Evidence:
     gradient. `updating_norms`: (module, its parameter names) of normalization layers whose parameters are
     all frozen, in train mode, tracking running statistics, that the forward ran. `loss_requires_grad`:
     False when the loss was not connected to anything trainable, None when not known (`tllint run`).
+    `probe_loss`: the gradients come from the probe loss over every floating output (not the real loss).
+    `gradients_seen`: False when no backward ran (`tllint run` explaining a script that crashed before its
+    first step): then "gets no gradient" means nothing. `idle_optimizers`: optimizers built by the script
+    that never stepped while the others did: (a description with where it was built, the parameters of the
+    audited model it holds).
     """
 
     rows: tuple[ParamRow, ...]
@@ -28,6 +33,9 @@ class Evidence:
     foreign: tuple[str, ...]
     updating_norms: tuple[tuple[str, tuple[str, ...]], ...]
     loss_requires_grad: bool | None
+    probe_loss: bool = False
+    gradients_seen: bool = True
+    idle_optimizers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def some(names: Sequence[str], limit: int = 3) -> str:
@@ -39,3 +47,8 @@ def some(names: Sequence[str], limit: int = 3) -> str:
 def count(n: int, noun: str) -> str:
     """`1 tensor`, `2 tensors`."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def verb(n: int, singular: str, plural: str) -> str:
+    """The verb that agrees with a count: `verb(1, "is", "are")` -> `is`."""
+    return singular if n == 1 else plural

@@ -19,7 +19,11 @@ INPUT_SEED = 0
 
 
 class FactoryError(Exception):
-    """The target cannot be imported or returns something that is not a model."""
+    """The target cannot be imported, exits, or returns something that is not a model."""
+
+
+class FactoryRaised(Exception):
+    """The factory (or the import of its module) raised; `__cause__` is the user's error."""
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,25 @@ def load(target: str) -> Subject:
     if str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
     try:
-        factory = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as error:
-        raise FactoryError(f"cannot import {target!r}: {error}") from error
-    return _subject(factory())
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and module_name.startswith(error.name):
+            raise FactoryError(f"cannot import {target!r}: {error}") from error
+        raise FactoryRaised(f"importing {module_name!r} raised the error above") from error
+    except SystemExit as error:
+        raise FactoryError(f"importing {module_name!r} exited with status {error.code}") from None
+    except Exception as error:
+        raise FactoryRaised(f"importing {module_name!r} raised the error above") from error
+    factory = getattr(module, attribute, None)
+    if factory is None:
+        raise FactoryError(f"cannot import {target!r}: module {module_name!r} has no attribute {attribute!r}")
+    try:
+        made = factory()
+    except SystemExit as error:
+        raise FactoryError(f"the factory exited with status {error.code}") from None
+    except Exception as error:
+        raise FactoryRaised("the factory raised the error above") from error
+    return _subject(made)
 
 
 def _subject(made: Any) -> Subject:

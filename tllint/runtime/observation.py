@@ -15,7 +15,7 @@ from torch.nn.modules.batchnorm import _NormBase
 from tllint.findings.registry import Half, rules
 from tllint.runtime.evidence import Evidence
 from tllint.runtime.optimizers import held, slots_by_id
-from tllint.runtime.results import Audit, GradStatus, ParamRow, RuntimeFinding, roll_up
+from tllint.runtime.results import Audit, GradStatus, ParamRow, RuntimeFinding, roll_up, verdict
 from tllint.runtime.trace import Usage, owner_path
 
 _RANK: dict[GradStatus, int] = {"none": 0, "zero": 1, "nonzero": 2}
@@ -70,6 +70,9 @@ class Observation:
     gradients: str
     wrappers: tuple[str, ...] = ()
     loss_requires_grad: bool | None = None
+    probe_loss: bool = False
+    gradients_seen: bool = True
+    idle_optimizers: Sequence[tuple[str, Sequence[torch.Tensor]]] = ()
 
 
 def build_audit(observation: Observation) -> Audit:
@@ -106,12 +109,18 @@ def build_audit(observation: Observation) -> Audit:
         if id(tensor) not in model_ids and observation.grads.get(id(tensor), "none") == "none":
             foreign.setdefault(id(tensor), f"group {slot.group}: tensor of shape {tuple(tensor.shape)}")
     params = tuple(rows)
+    names = {id(param): name for name, param in named}
     evidence = Evidence(
         rows=params,
         has_optimizer=has_optimizer,
         foreign=tuple(foreign.values()),
         updating_norms=_updating_norms(modules, params),
         loss_requires_grad=observation.loss_requires_grad,
+        probe_loss=observation.probe_loss,
+        gradients_seen=observation.gradients_seen,
+        idle_optimizers=tuple(
+            (description, tuple(names[id(tensor)] for tensor in tensors if id(tensor) in names))
+            for description, tensors in observation.idle_optimizers),
     )
     return Audit(
         params=params,
@@ -120,6 +129,7 @@ def build_audit(observation: Observation) -> Audit:
         trace=observation.trace,
         gradients=observation.gradients,
         wrappers=observation.wrappers,
+        verdict=verdict(params, has_optimizer, observation.gradients_seen),
     )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from tllint.findings.model import Severity
@@ -119,14 +119,20 @@ class Audit:
     trace: str
     gradients: str
     wrappers: tuple[str, ...] = ()
+    verdict: str = ""
 
     @property
     def problems(self) -> tuple[RuntimeFinding, ...]:
         """Error and warning findings: the ones that fail `tllint audit` / `tllint run` (exit 1)."""
         return tuple(f for f in self.findings if f.severity in (Severity.ERROR, Severity.WARNING))
 
+    def only(self, codes: Collection[str]) -> Audit:
+        """The same audit with only the findings whose code is in `codes` (`--select` / `--ignore`)."""
+        return replace(self, findings=tuple(f for f in self.findings if f.code in codes))
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "verdict": self.verdict,
             "trace": self.trace,
             "gradients": self.gradients,
             "wrappers": list(self.wrappers),
@@ -137,3 +143,39 @@ class Audit:
 
     def __str__(self) -> str:
         return render(self)
+
+
+def verdict(rows: Sequence[ParamRow], has_optimizer: bool, gradients_seen: bool = True) -> str:
+    """One line: what trains. A parameter trains when it gets a gradient and, with an optimizer, sits in it at a
+    non-zero learning rate (before any backward: when it requires grad). Names the fewest modules that hold
+    exactly the training parameters."""
+    def trains(row: ParamRow) -> bool:
+        moved = row.receives_gradient if gradients_seen else row.requires_grad
+        return moved and (not has_optimizer or (bool(row.in_optimizer) and row.lr != 0))
+
+    if not rows:
+        return "no parameters"
+    paths = _covering(rows, trains, "")
+    if not paths:
+        return "nothing trains"
+    if paths == [""]:
+        return "fine-tuning: every layer trains"
+    names = [f"`{path}`" for path in paths]
+    if len(names) == 1:
+        return f"transfer learning: only {names[0]} trains"
+    shown = names[:3] if len(names) > 4 else names
+    listed = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) == len(names) else (
+        f"{', '.join(shown)} and {len(names) - len(shown)} more")
+    return f"partial: {listed} train"
+
+
+def _covering(rows: Sequence[ParamRow], trains: Callable[[ParamRow], bool], prefix: str) -> list[str]:
+    inside = [row for row in rows if prefix == "" or row.name == prefix or row.name.startswith(f"{prefix}.")]
+    flags = [trains(row) for row in inside]
+    if all(flags):
+        return [prefix]
+    if not any(flags):
+        return []
+    depth = len(prefix.split(".")) if prefix else 0
+    children = dict.fromkeys(".".join(row.name.split(".")[: depth + 1]) for row in inside)
+    return [path for child in children for path in _covering(inside, trains, child)]

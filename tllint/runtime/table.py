@@ -30,7 +30,8 @@ def render(audit: Audit, marked: Collection[str] | None = None, title: str | Non
         layers = list(run)
         chunks = [layers] if len(layers) >= COLLAPSE_AT else [[layer] for layer in layers]
         cells.extend(_row(chunk, key) for chunk in chunks)
-    lines = [title or _summary(audit), *_columns([HEADERS, *cells])]
+    head = [title, audit.verdict, _summary(audit)] if title else [audit.verdict, _summary(audit)]
+    lines = [*head, *_columns([HEADERS, *cells])]
     lines.extend(f"{f.severity.value:<7} {f.code} {f.name}: {f.message}" for f in audit.findings)
     if not audit.findings:
         lines.append("no findings")

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tllint.runtime.evidence import Evidence, count, some
+from tllint.runtime.evidence import Evidence, count, some, verb
 from tllint.runtime.rules import INFO, Violation, rule
 
 
@@ -57,9 +57,11 @@ def frozen_batchnorm_updates(evidence: Evidence) -> Iterator[Violation]:
         return
     modules = [module for module, _ in evidence.updating_norms]
     params = [name for _, names in evidence.updating_norms for name in names]
-    what = (f"{count(len(modules), 'normalization layer')} ({some(modules)}) have all their parameters "
-            "frozen but are in train mode, so every training forward still updates their running mean/var: "
-            "the frozen features drift towards the new data.")
-    fix = (" Intended in some recipes; otherwise call .eval() on them after every model.train() or use "
-           "torchvision.ops.FrozenBatchNorm2d.")
+    n = len(modules)
+    what = (f"{count(n, 'normalization layer')} ({some(modules)}) {verb(n, 'has', 'have')} all "
+            f"{verb(n, 'its', 'their')} parameters frozen but {verb(n, 'is', 'are')} in train mode, so every "
+            f"training forward still updates {verb(n, 'its', 'their')} running mean/var: the frozen features "
+            "drift towards the new data.")
+    fix = (f" Intended in some recipes; otherwise call .eval() on {verb(n, 'it', 'them')} after every "
+           "model.train() or use torchvision.ops.FrozenBatchNorm2d.")
     yield Violation(what + fix, params=tuple(params))

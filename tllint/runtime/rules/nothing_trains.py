@@ -37,17 +37,18 @@ The audit sees one forward and backward pass on the example inputs, at the momen
 gradients come from a probe loss over every floating output, not from the script's loss: a loss that the real
 script detaches or re-wraps (`torch.tensor(loss.item(), requires_grad=True)`) is only seen when it is passed as
 `loss_fn` or when `tllint run` audits the script's own backward. A freeze or unfreeze that happens after the
-audit point (a later epoch) is not seen; use `tllint run --step N`. When the only trainable layers are never
-called (a head assigned to an attribute the forward does not use), the loss does not require grad and the
-message blames the loss, while TL102 names the real cause; and whenever some parameters are trainable but none
-gets a gradient, TL102 reports the same parameters again.
+audit point (a later epoch) is not seen; use `tllint run --step N`. When some parameters are trainable but none
+gets a gradient, the message names the cause TL102 would give (never called, or cut off from the loss) and TL102
+stays quiet, so one mistake is one finding. When the script crashes before its first step (`backward()` on a
+loss that does not require grad), `tllint run` has no gradients to read and reports this only when every
+parameter is frozen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tllint.runtime.evidence import Evidence, count
+from tllint.runtime.evidence import Evidence, count, some, verb
 from tllint.runtime.rules import ERROR, Violation, rule
 
 
@@ -56,16 +57,27 @@ def nothing_trains(evidence: Evidence) -> Iterator[Violation]:
     rows = evidence.rows
     if not rows or any(row.receives_gradient for row in rows):
         return
-    trainable = [row.name for row in rows if row.requires_grad]
+    trainable = [row for row in rows if row.requires_grad]
+    names = [row.name for row in trainable]
     if not trainable:
-        why = f"all {count(len(rows), 'parameter tensor')} have requires_grad=False"
+        why = (f"all {count(len(rows), 'parameter tensor')} have requires_grad=False" if len(rows) > 1
+               else "the only parameter tensor has requires_grad=False")
         fix = ("re-enable the layers meant to train after freezing (freeze first, then replace the head, "
                "or set requires_grad=True on the new head)")
-    elif evidence.loss_requires_grad is False:
+    elif not evidence.gradients_seen:
+        return
+    elif all(row.used_in_forward is False for row in trainable):
+        modules = list(dict.fromkeys(row.module or "<root>" for row in trainable))
+        why = (f"the only trainable {count(len(names), 'tensor')} ({some(names)}) "
+               f"{verb(len(names), 'belongs', 'belong')} to {some(modules)}, which the forward pass never calls")
+        fix = ("put the new layer where the architecture calls its head (e.g. `classifier` rather than `fc`), "
+               "or unfreeze layers the forward uses")
+    elif evidence.loss_requires_grad is False and all(row.used_in_forward for row in trainable):
         why = "the loss does not require grad: it is cut off from every trainable parameter"
         fix = "remove the detach / no_grad / .item() between the model output and the loss"
     else:
-        why = f"none of the {count(len(trainable), 'trainable tensor')} is reached by the backward pass"
+        why = (f"none of the {count(len(names), 'trainable tensor')} ({some(names)}) is reached by the "
+               "backward pass (unused in the forward, or cut off from the loss)")
         fix = "make the trainable layers take part in the forward and build the loss from their output"
     message = f"No parameter receives a gradient: {why}. Training would change nothing; {fix}."
-    yield Violation(message, params=tuple(trainable or [row.name for row in rows]))
+    yield Violation(message, params=tuple(names or [row.name for row in rows]))

@@ -32,18 +32,18 @@ example_inputs = torch.randn(2, 8)
 
 ## Known limits
 Any tensor in the optimizer's `param_groups` that is not a parameter of the audited model and got no gradient
-is reported, whatever it is. With `audit()` gradients are computed for the model's parameters only, so a free
-tensor that only `loss_fn` uses (a learnable temperature, a criterion with its own weights) is reported even
-though the real loss trains it; `tllint run` reads the gradients the script's backward left on every tensor
-the optimizer holds and does not report it. For the same reason `audit()` also reports the parameters of a
-second network that the same optimizer trains (a projector or discriminator not passed as the model).
+is reported, whatever it is. `audit()` computes gradients for every trainable tensor the optimizer holds, so a
+free tensor that `loss_fn` uses (a learnable temperature, a criterion with its own weights) is not reported;
+with the probe loss (no `loss_fn`), a tensor only the real loss uses gets no gradient and is reported. Likewise
+`audit()` reports the parameters of a second network that the same optimizer trains (a projector or
+discriminator not passed as the model); `tllint run` sees every module the script runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tllint.runtime.evidence import Evidence, count, some
+from tllint.runtime.evidence import Evidence, count, some, verb
 from tllint.runtime.rules import WARNING, Violation, rule
 
 
@@ -51,7 +51,8 @@ from tllint.runtime.rules import WARNING, Violation, rule
 def optimizer_holds_foreign_params(evidence: Evidence) -> Iterator[Violation]:
     if not evidence.foreign:
         return
-    what = (f"The optimizer holds {count(len(evidence.foreign), 'tensor')} that are not parameters of the "
-            f"model ({some(evidence.foreign)}), typically the old head after a replacement: it updates "
-            "nothing the model uses.")
+    n = len(evidence.foreign)
+    what = (f"The optimizer holds {count(n, 'tensor')} that {verb(n, 'is not a parameter', 'are not parameters')} "
+            f"of the model and {verb(n, 'gets', 'get')} no gradient ({some(evidence.foreign)}), typically the old "
+            "head after a replacement: it updates nothing the model uses.")
     yield Violation(what + " Build the optimizer after the model is final.", params=tuple(evidence.foreign))

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tllint.runtime.evidence import Evidence, count, some
+from tllint.runtime.evidence import Evidence, count, some, verb
 from tllint.runtime.rules import ERROR, Violation, rule
 
 
@@ -53,8 +53,10 @@ def trainable_not_in_optimizer(evidence: Evidence) -> Iterator[Violation]:
              if row.requires_grad and row.receives_gradient and row.in_optimizer is False]
     if not names:
         return
-    what = (f"{count(len(names), 'parameter tensor')} ({some(names)}) receive gradients but are in no "
-            "param group: computed every step, never applied, so they stay at their initial values.")
+    n = len(names)
+    what = (f"{count(n, 'parameter tensor')} ({some(names)}) {verb(n, 'receives', 'receive')} gradients but "
+            f"{verb(n, 'is', 'are')} in no param group: computed every step, never applied, so "
+            f"{verb(n, 'it stays at its', 'they stay at their')} initial values.")
     fix = (" Typical causes: the optimizer was built before the layer was replaced, or layers were unfrozen "
            "later. Build the optimizer after the model is final, or call optimizer.add_param_group(...).")
     yield Violation(what + fix, params=tuple(names))

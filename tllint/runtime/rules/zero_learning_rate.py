@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tllint.runtime.evidence import Evidence, count, some
+from tllint.runtime.evidence import Evidence, count, some, verb
 from tllint.runtime.rules import WARNING, Violation, rule
 
 
@@ -55,9 +55,16 @@ def zero_learning_rate(evidence: Evidence) -> Iterator[Violation]:
     for row in evidence.rows:
         if row.in_optimizer and row.requires_grad and row.lr == 0:
             groups.setdefault(row.group or "?", []).append(row.name)
+    if not groups:
+        return
+    names = [name for group in groups.values() for name in group]
+    labels = list(groups)
+    which = (f"Param group {labels[0]} has" if len(labels) == 1
+             else f"Param groups {', '.join(labels[:-1])} and {labels[-1]} have")
+    n = len(names)
     fix = ("Set a learning rate; if a warm-up schedule starts at 0, audit a later step "
            "(`tllint run --step N`).")
-    for group, names in groups.items():
-        message = (f"Param group {group} has lr=0 and holds {count(len(names), 'trainable tensor')} "
-                   f"({some(names)}): they get gradients but never move. {fix}")
-        yield Violation(message, params=tuple(names))
+    message = (f"{which} lr=0 and hold{'s' if len(labels) == 1 else ''} {count(n, 'trainable tensor')} "
+               f"({some(names)}): whatever {verb(n, 'its gradient', 'their gradients')}, "
+               f"{verb(n, 'it never moves', 'they never move')}. {fix}")
+    yield Violation(message, params=tuple(names))
