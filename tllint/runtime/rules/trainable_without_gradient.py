@@ -87,7 +87,7 @@ _UNKNOWN = "not reached by the backward pass (unused or cut off: the hook fallba
 @rule("TL102", WARNING, summary="trainable parameters unused in the forward or cut off from the loss")
 def trainable_without_gradient(evidence: Evidence) -> Iterator[Violation]:
     if not evidence.gradients_seen or not any(row.receives_gradient for row in evidence.rows):
-        return  # no gradient at all: TL101 reports it, with the cause
+        return  # no gradient at all: `nothing-trains` reports it, with the cause
     causes: dict[bool | None, list[str]] = {}
     for row in evidence.rows:
         if row.requires_grad and not row.receives_gradient:
