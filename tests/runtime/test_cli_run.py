@@ -70,7 +70,7 @@ def test_two_optimizers_each_model_judged_at_its_own_step() -> None:
     code, data, _ = run_json("gan.py")
     assert code == 0 and not data["findings"]
     groups = {row["name"].split(".")[0]: row["group"] for row in data["params"]}
-    assert groups == {"Generator": "1:0", "Discriminator": "0:0"}
+    assert groups == {"Generator": "0:0", "Discriminator": "1:0"}  # numbered in the order they were built
 
 
 def test_module_mode_and_text_output() -> None:

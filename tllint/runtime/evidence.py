@@ -25,7 +25,8 @@ class Evidence:
     `gradients_seen`: False when no backward ran (`tllint run` explaining a script that crashed before its
     first step): then "gets no gradient" means nothing. `idle_optimizers`: optimizers built by the script
     that never stepped while the others did: (a description with where it was built, the parameters of the
-    audited model it holds).
+    audited model it holds). `ddp_changed`: (parameter, its `requires_grad` now) for parameters whose flag
+    changed after `DistributedDataParallel` wrapped their module (`tllint run` only).
     """
 
     rows: tuple[ParamRow, ...]
@@ -36,6 +37,7 @@ class Evidence:
     probe_loss: bool = False
     gradients_seen: bool = True
     idle_optimizers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    ddp_changed: tuple[tuple[str, bool], ...] = ()
 
 
 def some(names: Sequence[str], limit: int = 3) -> str:

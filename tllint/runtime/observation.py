@@ -60,7 +60,12 @@ def strongest(a: GradStatus, b: GradStatus) -> GradStatus:
 
 @dataclass(frozen=True)
 class Observation:
-    """`roots`: (name prefix, module) audited together; `grads`: `id(tensor)` -> status (absent: none)."""
+    """`roots`: (name prefix, module) audited together; `grads`: `id(tensor)` -> status (absent: none).
+
+    `requires_grad`: the flags as they were when the gradients were read (default: as they are now).
+    `idle_optimizers`: (description, tensors it holds); `ddp_changed`: (parameter, its flag now) for flags
+    changed after DDP wrapped the module.
+    """
 
     roots: Sequence[tuple[str, nn.Module]]
     grads: Mapping[int, GradStatus]
@@ -73,6 +78,8 @@ class Observation:
     probe_loss: bool = False
     gradients_seen: bool = True
     idle_optimizers: Sequence[tuple[str, Sequence[torch.Tensor]]] = ()
+    requires_grad: Mapping[int, bool] | None = None
+    ddp_changed: Sequence[tuple[torch.Tensor, bool]] = ()
 
 
 def build_audit(observation: Observation) -> Audit:
@@ -94,7 +101,7 @@ def build_audit(observation: Observation) -> Audit:
             name=name,
             module=owner,
             module_type=type(modules[owner]).__name__,
-            requires_grad=param.requires_grad,
+            requires_grad=(observation.requires_grad or {}).get(id(param), param.requires_grad),
             grad=status,
             in_optimizer=(slot is not None) if has_optimizer else None,
             group=slot.group if slot else None,
@@ -121,6 +128,7 @@ def build_audit(observation: Observation) -> Audit:
         idle_optimizers=tuple(
             (description, tuple(names[id(tensor)] for tensor in tensors if id(tensor) in names))
             for description, tensors in observation.idle_optimizers),
+        ddp_changed=tuple((names[id(param)], now) for param, now in observation.ddp_changed if id(param) in names),
     )
     return Audit(
         params=params,
@@ -129,7 +137,8 @@ def build_audit(observation: Observation) -> Audit:
         trace=observation.trace,
         gradients=observation.gradients,
         wrappers=observation.wrappers,
-        verdict=verdict(params, has_optimizer, observation.gradients_seen),
+        verdict=verdict(params, has_optimizer, observation.gradients_seen,
+                        idle=frozenset(name for _, held in evidence.idle_optimizers for name in held)),
     )
 
 

@@ -145,13 +145,14 @@ class Audit:
         return render(self)
 
 
-def verdict(rows: Sequence[ParamRow], has_optimizer: bool, gradients_seen: bool = True) -> str:
-    """One line: what trains. A parameter trains when it gets a gradient and, with an optimizer, sits in it at a
-    non-zero learning rate (before any backward: when it requires grad). Names the fewest modules that hold
-    exactly the training parameters."""
+def verdict(rows: Sequence[ParamRow], has_optimizer: bool, gradients_seen: bool = True,
+            idle: Collection[str] = ()) -> str:
+    """One line: what trains. A parameter trains when it gets a gradient and, with an optimizer, sits in one
+    that steps (not in `idle`) at a non-zero learning rate (before any backward: when it requires grad). Names
+    the fewest modules that hold exactly the training parameters."""
     def trains(row: ParamRow) -> bool:
         moved = row.receives_gradient if gradients_seen else row.requires_grad
-        return moved and (not has_optimizer or (bool(row.in_optimizer) and row.lr != 0))
+        return moved and (not has_optimizer or (bool(row.in_optimizer) and row.lr != 0 and row.name not in idle))
 
     if not rows:
         return "no parameters"

@@ -1,38 +1,31 @@
-"""`tllint run`: run a training script as `__main__` and audit it at its first (or N-th) optimizer step.
+"""`tllint run`: run a training script as `__main__`, audit it at its N-th optimizer step, and stop it.
 
-Two global hooks do the observing: a module forward pre-hook records which modules ran (the roots among
-them are the models), and an optimizer step pre-hook reads, before the step, each optimizer's param groups and
-the gradients the script's own backward left. With several optimizers (a GAN steps D, then G) the audit waits
-until every live optimizer has reached step N, or one of them goes past it; gradients are combined over those
-moments, so each model is judged at the step of the optimizer that trains it. The audit is built by `build_audit`, as
-for `audit()`; only the observation differs.
+`tllint.runtime.capture` observes (modules that ran, optimizers, gradients at the step, closures included);
+the audit is built by `build_audit`, as for `audit()`. With several optimizers the report comes when every
+optimizer that steps has reached step N; one that stays idle while the others go `patience` steps further, or
+until the script ends, is not waited for and is reported. The report ends the script: `ScriptStopped` is
+raised from the step, and with `hard_exit` (the CLI) the process exits with the report's code right after the
+report, so a script that catches every exception or leaves threads behind stops all the same. When the script
+raises before its first step, `tllint.runtime.crash` audits what it had built and explains the error.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import runpy
 import sys
-import traceback
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
 
-import torch
-from torch import nn
-from torch.nn.modules.module import register_module_forward_pre_hook
-from torch.optim.optimizer import register_optimizer_step_pre_hook
+from tllint.findings.model import Severity
+from tllint.runtime.capture import StepCapture, observing
+from tllint.runtime.observation import build_audit
+from tllint.runtime.results import Audit
+from tllint.runtime.tracebacks import user_traceback
 
-import tllint
-from tllint.runtime.observation import Observation, build_audit, grad_status, strongest
-from tllint.runtime.results import Audit, GradStatus
-from tllint.runtime.trace import Usage, hook_usage
-from tllint.runtime.wrappers import unwrap
-
-HOOK_TRACE = "hooks: recorded from the script's own forward passes"
+DEFAULT_PATIENCE = 20
+INTERRUPTED = 130
 
 
 class ScriptStopped(BaseException):
@@ -41,98 +34,107 @@ class ScriptStopped(BaseException):
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """The audit (None if no step was reached) and, when the run must exit 2, why."""
+    """What to report: the audit (None if there is none) and, when the run went wrong, why.
+
+    `explained`: the script crashed before its first step and `audit`/`explanation` say what tllint found in
+    what it had built; the exit code is 1 when an error-severity finding explains the crash, else 2.
+    """
 
     audit: Audit | None
-    failure: str | None
+    failure: str | None = None
+    explanation: tuple[str, ...] = ()
+    explained: bool = False
+    static_errors: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.explained:
+            errors = self.audit is not None and any(f.severity is Severity.ERROR for f in self.audit.findings)
+            return 1 if errors or self.static_errors else 2
+        if self.audit is None or self.failure is not None:
+            return 2
+        return 1 if self.audit.problems else 0
 
 
-class StepCapture:
-    """The hooks' state: modules that ran, step counts, gradients seen, and the audit once complete."""
+@dataclass
+class _Run:
+    """One run's moving parts: the capture, the report callback and what has been reported."""
 
-    def __init__(self, step: int, keep_going: bool, on_audit: Callable[[Audit], None]) -> None:
-        self.step = step
-        self.keep_going = keep_going
-        self.on_audit = on_audit
-        self.ran: dict[int, nn.Module] = {}
-        self.counts: dict[int, int] = {}
-        self.stepped: dict[int, torch.optim.Optimizer] = {}
-        self.grads: dict[int, GradStatus] = {}
-        self.audit: Audit | None = None
-        self.failure: str | None = None
+    script: str | None
+    step: int
+    keep_going: bool
+    hard_exit: bool
+    report: Callable[[RunOutcome], None]
+    codes: Collection[str] | None
+    capture: StepCapture = field(init=False)
+    reported: RunOutcome | None = None
 
-    def on_forward(self, module: nn.Module, _args: Any) -> None:
-        if self.audit is None and id(module) not in self.ran:
-            self.ran[id(module)] = module
+    def audit(self, end_of_script: bool = False) -> Audit:
+        audit = build_audit(self.capture.observation(end_of_script))
+        return audit.only(self.codes) if self.codes is not None else audit
 
-    def on_step(self, optimizer: torch.optim.Optimizer, _args: Any, _kwargs: Any) -> None:
-        if self.audit is not None or self.failure is not None:
-            return
-        count = self.counts[id(optimizer)] = self.counts.get(id(optimizer), 0) + 1
-        if count == self.step:
-            self.stepped[id(optimizer)] = optimizer
-            self._capture(optimizer)
-        if count < self.step or not self._complete(count):
-            return
+    def on_complete(self) -> None:
+        """Every optimizer that steps reached step N: report, then stop the script (or let it go on)."""
         try:
-            self.audit = self._build_audit()
-            self.on_audit(self.audit)
-        except Exception:
-            self.failure = "tllint failed while auditing:\n" + traceback.format_exc()
-            raise ScriptStopped from None
+            outcome = RunOutcome(self.audit())
+        except Exception as error:
+            outcome = RunOutcome(None, "tllint failed while auditing:\n" + user_traceback(error))
+        self.finish(outcome)
         if not self.keep_going:
-            raise ScriptStopped
+            self.exit(outcome.exit_code)
 
-    def _complete(self, count: int) -> bool:
-        """Every live optimizer reached the step, or this one went past it (the others may never step)."""
-        if count > self.step:
-            return True
-        # type(), not isinstance(): isinstance reads `__class__`, which some module-level proxies warn on.
-        live = [obj for obj in gc.get_objects() if issubclass(type(obj), torch.optim.Optimizer)]
-        return all(self.counts.get(id(optimizer), 0) >= self.step for optimizer in live)
+    def finish(self, outcome: RunOutcome) -> None:
+        self.reported = outcome
+        self.report(outcome)
 
-    def _capture(self, optimizer: torch.optim.Optimizer) -> None:
-        params = [p for _, root in self._roots() for p in root.parameters()]
-        params += [p for group in optimizer.param_groups for p in group["params"]]
-        for param in params:
-            self.grads[id(param)] = strongest(self.grads.get(id(param), "none"), grad_status(param.grad))
+    def exit(self, code: int) -> None:
+        if self.hard_exit:
+            _flush()
+            _real_exit(code)
+        raise ScriptStopped
 
-    def _roots(self) -> list[tuple[str, nn.Module]]:
-        """The outermost modules that ran and have parameters, unwrapped, named by class when several."""
-        inside: set[int] = set()
-        roots = []
-        for key, module in self.ran.items():
-            if key not in inside:
-                inside.update(id(sub) for sub in module.modules())
-                if next(module.parameters(), None) is not None:
-                    roots.append(module)
-        if len(roots) == 1:
-            return [("", roots[0])]
-        labels: dict[str, int] = {}
-        named = []
-        for root in roots:
-            label = type(unwrap(root)[0]).__name__
-            labels[label] = labels.get(label, 0) + 1
-            named.append((label if labels[label] == 1 else f"{label}#{labels[label]}", root))
-        return named
+    def end(self, crash: BaseException | None, status: object = None) -> int:
+        """The script is over (returned, raised, exited): report what is left and give the exit code."""
+        if self.reported is not None:
+            if crash is not None:
+                print(user_traceback(crash).rstrip() + "\ntllint run: the script raised the error above after "
+                      "the report", file=sys.stderr)
+                return 2
+            if status not in (None, 0):
+                print(f"tllint run: the script exited with status {status} after the report", file=sys.stderr)
+                return 2
+            return self.reported.exit_code
+        if not self.capture.any_step():
+            if crash is not None:
+                from tllint.runtime.crash import explain
 
-    def _build_audit(self) -> Audit:
-        roots = [(label, *unwrap(root)) for label, root in self._roots()]
-        ran = list(self.ran.values())
-        usages = [hook_usage(inner, ran, prefix=label) for label, inner, _ in roots]
-        usage = Usage(
-            order=tuple(path for u in usages for path in u.order),
-            used={name: used for u in usages for name, used in u.used.items()},
-        )
-        return build_audit(Observation(
-            roots=[(label, inner) for label, inner, _ in roots],
-            grads=self.grads,
-            usage=usage,
-            optimizers=list(self.stepped.values()),
-            trace=HOOK_TRACE,
-            gradients=f"the script's own backward at optimizer step {self.step}",
-            wrappers=tuple(dict.fromkeys(name for _, _, wrappers in roots for name in wrappers)),
-        ))
+                outcome = explain(self.capture, crash, self.script, self.codes)
+            else:
+                how = "" if status in (None, 0) else f" (exit status {status})"
+                outcome = RunOutcome(None, "the script exited before its first optimizer step" + how
+                                     if status is not None else self._not_reached())
+            self.finish(outcome)
+            return outcome.exit_code
+        if self.capture.reached():
+            outcome = RunOutcome(self.audit(end_of_script=True))
+            self.finish(outcome)
+            if crash is not None:
+                print(user_traceback(crash).rstrip(), file=sys.stderr)
+                return 2
+            return 2 if status not in (None, 0) else outcome.exit_code
+        failure = self._not_reached()
+        if crash is not None:
+            failure = user_traceback(crash) + "the script raised the error above before optimizer step " \
+                f"{self.step}"
+        elif status not in (None, 0):
+            failure = f"the script exited with status {status} before optimizer step {self.step}"
+        self.finish(RunOutcome(None, failure))
+        return 2
+
+    def _not_reached(self) -> str:
+        seen = ", ".join(str(t.steps) for t in self.capture.optimizers.values()) or "none"
+        return (f"the script finished without reaching optimizer step {self.step} (steps per optimizer seen: "
+                f"{seen}); tllint run audits at a torch.optim optimizer's step()")
 
 
 def run(
@@ -140,45 +142,75 @@ def run(
     module: str | None,
     args: Sequence[str],
     *,
+    report: Callable[[RunOutcome], None],
     step: int = 1,
+    patience: int = DEFAULT_PATIENCE,
     keep_going: bool = False,
-    on_audit: Callable[[Audit], None],
+    codes: Collection[str] | None = None,
+    hard_exit: bool = False,
     quiet_stdout: bool = False,
-) -> RunOutcome:
-    """Run `script` (or `-m module`) with `args` until the audit is complete, then stop it (or not)."""
-    capture = StepCapture(step, keep_going, on_audit)
-    failure = None
-    with _hooks(capture), _as_main(script, module, args), _stdout_to_stderr(quiet_stdout):
+) -> int:
+    """Run `script` (or `-m module`) with `args` until the audit is complete and report it; the exit code.
+
+    `report` is called once (the audit, or why there is none). `hard_exit`: end the process right after the
+    report (and on `os._exit`), whatever the script does; otherwise `ScriptStopped` unwinds the script.
+    """
+    state = _Run(script, step, keep_going, hard_exit, report, codes)
+    state.capture = StepCapture(step, patience, state.on_complete)
+    crash: BaseException | None = None
+    status: object = None
+    namespace: dict[str, object] = {}  # the script's globals, alive until the end is judged
+    with observing(state.capture), _as_main(script, module, args), _stdout_to_stderr(quiet_stdout), \
+            _os_exit_ends_the_run(state):
         try:
             if module is not None:
-                runpy.run_module(module, run_name="__main__", alter_sys=True)
+                namespace = runpy.run_module(module, run_name="__main__", alter_sys=True)
             else:
-                runpy.run_path(str(script), run_name="__main__")
+                namespace = runpy.run_path(str(script), run_name="__main__")
         except ScriptStopped:
             pass
         except SystemExit as error:
-            if error.code not in (None, 0):
-                failure = f"the script exited with code {error.code!r}"
-        except Exception as error:
-            failure = _user_traceback(error) + "the script raised the error above"
-    if capture.failure is not None:
-        failure = capture.failure
-    if capture.audit is None and failure is None:
-        seen = ", ".join(str(count) for count in capture.counts.values()) or "none"
-        failure = (f"the script finished without reaching optimizer step {step} (steps per optimizer seen: "
-                   f"{seen}); tllint run audits at a torch.optim optimizer's step()")
-    return RunOutcome(capture.audit, failure)
+            status = 0 if error.code is None else error.code
+            namespace = {"exit": error}  # its traceback keeps the script's frames, and so its objects, alive
+        except KeyboardInterrupt:
+            return INTERRUPTED
+        except BaseException as error:  # the script's own error: explained or shown, never ours to raise
+            crash = error
+        code = state.end(crash, status)
+        namespace.clear()
+        return code
+
+
+_real_exit = os._exit
 
 
 @contextlib.contextmanager
-def _hooks(capture: StepCapture) -> Iterator[None]:
-    handles = [register_module_forward_pre_hook(capture.on_forward),
-               register_optimizer_step_pre_hook(capture.on_step)]
+def _os_exit_ends_the_run(state: _Run) -> Iterator[None]:
+    """`os._exit(n)` in the script: report what there is to report, then exit with the run's code.
+
+    Only in this process: a forked DataLoader worker inherits the patch and must exit as it asked.
+    """
+    pid = os.getpid()
+
+    def exit_from_script(code: int) -> None:
+        if os.getpid() != pid:
+            _real_exit(code)
+        final = state.end(None, code)
+        _flush()
+        _real_exit(final)
+
+    os._exit = exit_from_script  # type: ignore[assignment]
     try:
         yield
     finally:
-        for handle in handles:
-            handle.remove()
+        os._exit = _real_exit
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.flush()
 
 
 @contextlib.contextmanager
@@ -201,14 +233,3 @@ def _stdout_to_stderr(enabled: bool) -> Iterator[None]:
         return
     with contextlib.redirect_stdout(sys.stderr):
         yield
-
-
-_OURS = (str(Path(tllint.__file__).resolve().parent), runpy.__file__, "<frozen runpy>")
-
-
-def _user_traceback(error: BaseException) -> str:
-    """The traceback from the script's first frame on; tllint's and runpy's frames are noise to the user."""
-    tb = error.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_OURS):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(error), error, tb))
