@@ -102,3 +102,78 @@ def test_missing_script_is_a_usage_error() -> None:
     result = run_tllint("run", "no_such_script.py", cwd=SCRIPTS)
     assert result.returncode == 2 and "no such script" in result.stderr
 
+
+
+# Issue 14: `tllint run` ends the script when it said it would.
+
+@pytest.mark.parametrize("script", ["bare_except.py"])
+def test_a_script_that_swallows_every_exception_still_stops_at_the_report(script: str) -> None:
+    result = run_tllint("run", script, cwd=SCRIPTS)
+    assert result.returncode == 1 and "TL101" in result.stdout
+    assert "rest of the training" not in result.stdout + result.stderr
+
+
+def test_a_thread_left_behind_does_not_keep_the_process_alive() -> None:
+    result = run_tllint("run", "leaves_a_thread.py", cwd=SCRIPTS, timeout=60)
+    assert result.returncode == 0 and "finished training" not in result.stdout
+
+
+@pytest.mark.parametrize("how", ["os", "sys"])
+def test_exiting_before_the_first_step_is_exit_2(how: str) -> None:
+    result = run_tllint("run", "exits_early.py", "--", how, cwd=SCRIPTS)
+    assert result.returncode == 2
+    assert "the script exited before its first optimizer step" in result.stderr
+
+
+def test_with_continue_the_report_code_wins_over_the_scripts_exit_0() -> None:
+    result = run_tllint("run", "--continue", "bare_except.py", cwd=SCRIPTS)
+    assert result.returncode == 1 and "rest of the training" in result.stdout
+
+
+# Issue 16: closures, several optimizers, crashes.
+
+def test_lbfgs_closure_is_audited_after_its_backward() -> None:
+    code, data, _ = run_json("lbfgs.py")
+    assert code == 0 and codes(data) == {"TL105"}
+    assert {row["module"] for row in data["params"] if row["grad"] == "nonzero"} == {"fc"}
+    assert data["verdict"] == "transfer learning: only `fc` trains"
+
+
+@pytest.mark.parametrize(("args", "expected", "exit_code"), [((), {"TL101", "TL103", "TL105"}, 1),
+                                                            (("--", "right"), {"TL103", "TL105"}, 1)])
+def test_a_closure_passed_by_keyword(args: tuple[str, ...], expected: set[str], exit_code: int) -> None:
+    code, data, _ = run_json("closure_sgd.py", *args)
+    assert code == exit_code and codes(data) == expected
+
+
+def test_an_idle_second_optimizer_is_reported_at_step_2_with_tl109() -> None:
+    code, data, _ = run_json("--step", "2", "idle_optimizer.py")
+    assert code == 1 and codes(data) == {"TL109"}
+    assert data["gradients"] == "the script's own backward at optimizer step 2"
+    (tl109,) = data["findings"]
+    assert "built at idle_optimizer.py:9 never stepped" in tl109["message"]
+    assert tl109["params"] == ["fc.weight", "fc.bias"]
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    ((), "element 0 of tensors does not require grad"),
+    (("--", "filter"), "optimizer got an empty parameter list"),
+])
+def test_a_crash_before_the_first_step_is_explained(args: tuple[str, ...], error: str) -> None:
+    result = run_tllint("run", "seed_crash.py", *args, cwd=SCRIPTS)
+    assert result.returncode == 1
+    assert "TL101" in result.stdout
+    explanation, _, traceback = result.stderr.partition("Traceback (most recent call last):")
+    assert "TL001 This freeze also freezes `model.fc`, which was replaced on line 11" in explanation
+    assert error in traceback and 'File "seed_crash.py"' in traceback and "tllint" not in traceback.split(
+        "tllint run:")[0]
+
+
+def test_a_crash_nothing_explains_stays_exit_2() -> None:
+    result = run_tllint("run", "raises.py", cwd=SCRIPTS)
+    assert result.returncode == 2 and "nothing tllint found explains it" in result.stderr
+
+
+def test_select_and_ignore_on_run() -> None:
+    code, data, _ = run_json("--ignore", "TL101,TL103", "replace_then_freeze.py")
+    assert code == 0 and codes(data) == {"TL105"}

@@ -20,6 +20,7 @@ from tllint.findings.model import Severity
 from tllint.runtime.capture import HOOK_TRACE, StepCapture, name_roots, outermost, usage_of
 from tllint.runtime.observation import Observation, build_audit
 from tllint.runtime.runner import RunOutcome
+from tllint.runtime.trace import Usage
 from tllint.runtime.tracebacks import user_traceback
 from tllint.runtime.wrappers import unwrap
 
@@ -40,7 +41,7 @@ def explain(capture: StepCapture, error: BaseException, script: str | None,
         audit = build_audit(Observation(
             roots=roots,
             grads={},
-            usage=usage_of(roots, list(capture.ran.values())),
+            usage=usage_of(roots, list(capture.ran.values())) if capture.ran else _unknown(roots),
             optimizers=[opt for opt in optimizers if opt is not None],
             trace=HOOK_TRACE,
             gradients="none: the script raised before its first optimizer step",
@@ -62,6 +63,12 @@ def explain(capture: StepCapture, error: BaseException, script: str | None,
     lines.append("tllint run: the script raised the error above before its first optimizer step"
                  + ("" if explains else "; nothing tllint found explains it"))
     return RunOutcome(audit, "\n".join(lines), explained=True, static_errors=bool(static))
+
+
+def _unknown(roots: list[tuple[str, nn.Module]]) -> Usage:
+    """No forward ran: whether a parameter is used is not known."""
+    return Usage(order=(), used={name: None for label, root in roots for name, _ in root.named_parameters(
+        prefix=label)})
 
 
 def _modules_in_frames(error: BaseException) -> list[nn.Module]:

@@ -14,11 +14,15 @@ _OURS = (str(Path(tllint.__file__).resolve().parent), runpy.__file__, "<frozen r
 
 
 def user_traceback(error: BaseException) -> str:
-    """The traceback from the first frame that is not tllint's (nor runpy's / importlib's) on."""
+    """The traceback from the first frame that is not tllint's (nor runpy's / importlib's) on, without the
+    frames of tllint's wrappers in between (the optimizer constructor it observes)."""
     tb = error.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_OURS):
         tb = tb.tb_next
-    return "".join(traceback.format_exception(type(error), error, tb))
+    shown = traceback.TracebackException(type(error), error, tb)
+    shown.stack = traceback.StackSummary.from_list(
+        [frame for frame in shown.stack if not frame.filename.startswith(_OURS[0])])
+    return "".join(shown.format())
 
 
 def raised_by_tllint(error: BaseException) -> bool:
