@@ -32,24 +32,33 @@ def assert_trains(
     if (only is None) == (not all):
         raise TypeError("assert_trains needs exactly one of only=[...] or all=True")
     result = audit(model, example_inputs, optimizer=optimizer, loss_fn=loss_fn)
+    mismatch = expectation_mismatch(result, only, optimizer is not None)
+    if mismatch is not None:
+        raise AssertionError(mismatch)
+    return result
+
+
+def expectation_mismatch(result: Audit, only: Sequence[str] | None, with_optimizer: bool) -> str | None:
+    """Why `result` does not match "exactly the parameters under `only` train" (`None`: every parameter):
+    the table with the offenders marked and the reasons; None when it matches."""
     paths = [strip_wrapper_prefix(path) for path in only or ()]
     unmatched = [path for path in paths if not any(_under(row.name, path) for row in result.params)]
     if unmatched:
         modules = sorted({row.name.split(".")[0] for row in result.params})
-        raise AssertionError(f"no parameter under {unmatched}; top-level modules: {modules}")
+        return f"no parameter under {unmatched}; top-level modules: {modules}"
     problems: dict[str, list[str]] = {}
     for row in result.params:
-        expected = all or any(_under(row.name, path) for path in paths)
-        reasons = _reasons_for(row, expected, optimizer is not None)
+        expected = only is None or any(_under(row.name, path) for path in paths)
+        reasons = _reasons_for(row, expected, with_optimizer)
         if reasons:
             problems[row.name] = reasons
-    if problems:
-        what = "every parameter" if all else f"only {list(only or ())}"
-        n = len(problems)
-        title = (f"expected {what} to train; {n} parameter {'tensor does' if n == 1 else 'tensors do'} not "
-                 "match (marked !)")
-        raise AssertionError(f"{render(result, marked=problems, title=title)}\n{_reasons(problems)}")
-    return result
+    if not problems:
+        return None
+    what = "every parameter" if only is None else f"only {list(only)}"
+    n = len(problems)
+    title = (f"expected {what} to train; {n} parameter {'tensor does' if n == 1 else 'tensors do'} not "
+             "match (marked !)")
+    return f"{render(result, marked=problems, title=title)}\n{_reasons(problems)}"
 
 
 def _reasons(problems: dict[str, list[str]]) -> str:

@@ -71,6 +71,7 @@ class StepCapture:
     requires_grad: dict[int, bool] = field(default_factory=dict)
     ddp_saw: dict[int, dict[int, bool]] = field(default_factory=dict)
     done: bool = False
+    stepped: bool = False  # a step got past its closure: a closure that raises is a crash before the first step
 
     # -- hooks --------------------------------------------------------------------------------------------
     def on_forward(self, module: nn.Module, _args: Any) -> None:
@@ -91,24 +92,27 @@ class StepCapture:
         self.on_built(optimizer)  # built before the hooks (or by a subclass that skips Optimizer.__init__)
         tracked = self.optimizers[id(optimizer)]
         tracked.steps += 1
-        fastest = max(t.steps for t in self.optimizers.values())
-        tracked.fastest_at_last_step = fastest
-        if tracked.steps != self.step:
-            self._check()
-            return None
+        tracked.fastest_at_last_step = max(t.steps for t in self.optimizers.values())
+        at_step = tracked.steps == self.step
         # `args` starts with the optimizer itself: `step(self, closure=None)`
         closure = kwargs.get("closure", args[1] if len(args) > 1 else None)
         if closure is None:
-            self._capture(optimizer)
-            self._check()
+            self._stepped(optimizer, at_step)
             return None
-        wrapped = self._after_closure(optimizer, closure)
+        wrapped = self._after_closure(optimizer, closure, at_step)
         if "closure" in kwargs:
             return args, {**kwargs, "closure": wrapped}
         return (args[0], wrapped, *args[2:]), kwargs
 
-    def _after_closure(self, optimizer: torch.optim.Optimizer, closure: Callable[[], Any]) -> Callable[[], Any]:
-        """The closure, reading the gradients when its first call returns (its backward has run)."""
+    def _stepped(self, optimizer: torch.optim.Optimizer, at_step: bool) -> None:
+        self.stepped = True
+        if at_step:
+            self._capture(optimizer)
+        self._check()
+
+    def _after_closure(self, optimizer: torch.optim.Optimizer, closure: Callable[[], Any],
+                       at_step: bool) -> Callable[[], Any]:
+        """The closure, going on with the step when its first call returns (its backward has run)."""
         first = True
 
         def audited_closure(*args: Any, **kwargs: Any) -> Any:
@@ -116,8 +120,7 @@ class StepCapture:
             result = closure(*args, **kwargs)
             if first and not self.done:
                 first = False
-                self._capture(optimizer)
-                self._check()
+                self._stepped(optimizer, at_step)
             return result
 
         return audited_closure
@@ -158,7 +161,7 @@ class StepCapture:
             self.on_complete()
 
     def any_step(self) -> bool:
-        return any(t.steps for t in self.optimizers.values())
+        return self.stepped
 
     def roots(self) -> list[tuple[str, nn.Module]]:
         """The outermost modules that ran and have parameters, named by class when there are several."""
