@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
 
-from tests.helpers import RUNTIME_FIXTURES, run_tllint
+from tests.helpers import REPO, RUNTIME_FIXTURES, run_tllint
 
 SCRIPTS = RUNTIME_FIXTURES / "scripts"
 
@@ -177,3 +181,30 @@ def test_a_crash_nothing_explains_stays_exit_2() -> None:
 def test_select_and_ignore_on_run() -> None:
     code, data, _ = run_json("--ignore", "TL101,TL103", "replace_then_freeze.py")
     assert code == 0 and codes(data) == {"TL105"}
+
+
+def torchrun(*args: str) -> subprocess.CompletedProcess[str]:
+    """`torchrun --nproc_per_node 2 -m tllint run ARGS` (gloo on CPU), this checkout first on the path."""
+    environ = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--master_port", str(_free_port()), "-m", "tllint", "run", *args],
+                          cwd=SCRIPTS, env=environ, capture_output=True, text=True, timeout=300)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(("args", "exit_code", "codes"), [((), 0, set()), (("--", "late"), 1, {"TL111"})])
+def test_ddp_under_torchrun_audits_every_rank_prints_once_and_stops_them(
+    args: tuple[str, ...], exit_code: int, codes: set[str]
+) -> None:
+    result = torchrun("--format", "json", "ddp_train.py", *args)
+    assert result.returncode == exit_code, result.stderr[-3000:]
+    data = json.loads(result.stdout)  # one report: rank 0's
+    assert {f["code"] for f in data["findings"]} == codes
+    assert data["wrappers"] == ["DistributedDataParallel"]
+    assert "finished training" not in result.stdout + result.stderr
