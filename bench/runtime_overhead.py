@@ -133,6 +133,37 @@ def measure(name: str, device: str, batch: int, repeat: int) -> dict[str, float]
     return figures
 
 
+def untouched_on_device(name: str, device: str, batch: int) -> bool:
+    """One audit of a model in train mode with a stale `.grad`: state dict, `.grad`, flags and the CPU and
+    CUDA RNG states are bit for bit what they were (the CPU tests cannot check a GPU's RNG)."""
+    import torch
+
+    from tllint.runtime import audit
+
+    model, inputs = _setup(name, device, batch)
+    first = next(model.parameters())
+    first.grad = torch.ones_like(first)
+
+    def state() -> dict:
+        return {"tensors": {k: v.clone() for k, v in model.state_dict().items()},
+                "grads": [None if p.grad is None else p.grad.clone() for p in model.parameters()],
+                "flags": [(p.requires_grad, m.training) for m in model.modules() for p in m.parameters(False)],
+                "rng": [torch.get_rng_state()] + ([torch.cuda.get_rng_state()] if device == "cuda" else [])}
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, torch.Tensor):
+            return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+        if isinstance(a, dict):
+            return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list | tuple):
+            return isinstance(b, list | tuple) and len(a) == len(b) and all(map(same, a, b))
+        return a == b
+
+    before = state()
+    audit(model, inputs)
+    return same(before, state())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
@@ -162,6 +193,8 @@ def main() -> None:
               f"(x{f['first'] / plain:.2f}) · later audits {f['audit'] * 1000:.1f} ms (x{f['audit'] / plain:.2f}) · "
               f"fx trace alone {f['trace'] * 1000:.0f} ms · peak memory plain {f['plain_mib']:.0f} MiB, "
               f"audit {f['audit_mib']:.0f} MiB (x{f['audit_mib'] / f['plain_mib']:.2f})", flush=True)
+        print(f"{name}: model state and RNGs untouched by the audit: "
+              f"{'yes' if untouched_on_device(name, args.device, batch) else 'NO'}", flush=True)
 
 
 if __name__ == "__main__":

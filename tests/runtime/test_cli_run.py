@@ -208,3 +208,15 @@ def test_ddp_under_torchrun_audits_every_rank_prints_once_and_stops_them(
     assert {f["code"] for f in data["findings"]} == codes
     assert data["wrappers"] == ["DistributedDataParallel"]
     assert "finished training" not in result.stdout + result.stderr
+
+
+def test_run_in_process_unwinds_the_script_and_returns_the_code(capsys) -> None:
+    from tllint.runtime.runner import run
+
+    reports = []
+    real_exit = os._exit
+    code = run(str(SCRIPTS / "replace_then_freeze.py"), None, [], report=reports.append)
+    assert code == 1 and os._exit is real_exit
+    (outcome,) = reports
+    assert {f.code for f in outcome.audit.findings} >= {"TL101"} and outcome.failure is None
+    assert "finished training" not in capsys.readouterr().out
