@@ -17,7 +17,7 @@ from tllint.cli.audit import emit, runtime_codes
               help="Audit at this optimizer step (for gradient accumulation or later unfreezing).")
 @click.option("--patience", type=click.IntRange(min=1), default=20, show_default=True,
               help="Stop waiting for an optimizer that has not stepped while the others went this many steps "
-                   "past the audited one (it is reported as TL109).")
+                   "past the audited one (it is reported: optimizer-never-steps).")
 @click.option("--continue", "keep_going", is_flag=True, help="Let the script run on after the report.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--select", help="Comma-separated codes or prefixes to report (overrides the config file).")

@@ -13,27 +13,39 @@ wrap again after changing it.
 ## Example
 ```python
 import torch
+import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+dist.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=0, world_size=1)
 model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
 model[0].requires_grad_(False)
 ddp = DDP(model)
 model[0].requires_grad_(True)  # unfrozen after wrapping: never synchronised
 optimizer = torch.optim.SGD(ddp.parameters(), lr=0.01)
+for _ in range(3):
+    optimizer.zero_grad()
+    ddp(torch.randn(4, 8)).sum().backward()
+    optimizer.step()
 ```
 
 ## Use instead
 ```python
 import torch
+import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+dist.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=0, world_size=1)
 model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
 model[0].requires_grad_(False)
 model[0].requires_grad_(True)  # decide what trains before wrapping
 ddp = DDP(model)
 optimizer = torch.optim.SGD(ddp.parameters(), lr=0.01)
+for _ in range(3):
+    optimizer.zero_grad()
+    ddp(torch.randn(4, 8)).sum().backward()
+    optimizer.step()
 ```
 
 ## Known limits
