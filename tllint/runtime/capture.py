@@ -60,7 +60,7 @@ class Tracked:
 
 @dataclass
 class StepCapture:
-    """The hooks' state; `complete()` says when every optimizer that steps has reached step N."""
+    """The hooks' state; `on_complete` is called once every optimizer that steps has reached step N."""
 
     step: int
     patience: int
@@ -149,16 +149,14 @@ class StepCapture:
         return [t for t in self.live() if t.steps >= self.step]
 
     def _check(self) -> None:
+        """Report once some optimizer reached step N and every other one did too or is idle."""
         if self.done or not self.reached():
             return
-        if any(t.steps < self.step for t in self.live()):
-            if not self.idle():
-                return
-            gc.collect()  # an optimizer the script dropped may wait in a reference cycle: it is not idle
-        if all(t.steps >= self.step for t in self.live()) or set(map(id, self.idle())) == {
-                id(t) for t in self.live() if t.steps < self.step}:
-            self.done = True
-            self.on_complete()
+        idle = {id(t) for t in self.idle()}
+        if any(t.steps < self.step and id(t) not in idle for t in self.live()):
+            return
+        self.done = True
+        self.on_complete()
 
     def any_step(self) -> bool:
         return self.stepped
@@ -169,8 +167,7 @@ class StepCapture:
 
     # -- the observation ---------------------------------------------------------------------------------
     def observation(self, end_of_script: bool = False) -> Observation:
-        if end_of_script:
-            gc.collect()  # see `_check`
+        gc.collect()  # an optimizer the script dropped may wait in a reference cycle: it is not idle
         roots = [(label, *unwrap(root)) for label, root in self.roots()]
         usage = usage_of([(label, inner) for label, inner, _ in roots], list(self.ran.values()))
         short = [t for t in self.live() if t.steps < self.step]
