@@ -111,9 +111,15 @@ def auto_class(auto: str, family: str) -> HfClass | None:
     return hf_class(names[0]) if len(names) == 1 else None
 
 
+def auto_classes(auto: str) -> tuple[HfClass, ...]:
+    """Every class `auto` builds for the families the table knows."""
+    return tuple(known for names in _table()["auto"].get(auto, {}).values() for name in names
+                 if (known := hf_class(name)) is not None)
+
+
 def auto_main_input(auto: str) -> str | None:
     """The main input every family the table knows takes through `auto`, when they agree."""
-    inputs = {hf_class(names[0]).main_input for names in _table()["auto"].get(auto, {}).values()}  # type: ignore[union-attr]
+    inputs = {known.main_input for known in auto_classes(auto)}
     return inputs.pop() if len(inputs) == 1 else None
 
 

@@ -20,31 +20,35 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tllint.static.architectures import timm_model
 from tllint.static.facts import (
     UNKNOWN,
-    CheckpointingEnabled,
-    HfAttributeRead,
-    HfModel,
-    InputGradsEnabled,
     Literal,
     MaybeChanged,
     ModelObject,
     ModelPassed,
-    NoneAsList,
     Origin,
-    PeftSettings,
-    PeftWrapped,
     Ref,
     Replaced,
     Value,
     Where,
 )
+from tllint.static.facts_hf import (
+    CheckpointingEnabled,
+    HfAttributeRead,
+    HfModel,
+    InputGradsEnabled,
+    NoneAsList,
+    PeftSettings,
+    PeftWrapped,
+    TrainerBuilt,
+)
 from tllint.static.hf_architectures import (
     HfClass,
     auto_class,
+    auto_classes,
     checkpoint_family,
     encoder_attributes,
     hf_class,
@@ -66,6 +70,9 @@ TRAINING_ARGUMENTS = ("transformers.TrainingArguments", "transformers.Seq2SeqTra
                       "transformers.training_args.TrainingArguments")
 # PEFT methods whose names mention trainability but only read it.
 READ_ONLY_METHODS = frozenset({"print_trainable_parameters", "get_nb_trainable_parameters"})
+# PEFT methods that may make adapters trainable again.
+ADAPTER_METHODS = frozenset({"set_adapter", "enable_adapter_layers", "add_adapter", "load_adapter", "train_adapter",
+                             "set_requires_grad"})
 CHECKPOINTING_METHODS = ("gradient_checkpointing_enable", "activation_checkpointing_enable")
 VERSION_CHECKS = ("transformers.utils.check_min_version", "transformers.utils.versions.require_version",
                   "transformers.check_min_version")
@@ -218,8 +225,19 @@ class HfCalls(Base):
             peft.attached[prefix] = base
             attach(base.obj, peft, prefix)
         self.emit(MaybeChanged(base, where))
+        self.heads_handed_to_peft(base)
         self.facts.hf.wraps.append(PeftWrapped(peft, base, settings, kind, where, len(self.facts.events)))
         return Ref(peft)
+
+    def heads_handed_to_peft(self, base: Ref) -> None:
+        """The heads `from_pretrained` initialised in a model PEFT now wraps are the wrap's business (TL017):
+        for the timeline rules they were built with the model, like a layer assigned in `__init__`."""
+        model = self.facts.hf.models.get(base.obj.uid)
+        if model is None or base.path:
+            return
+        for index, event in enumerate(self.facts.events):
+            if isinstance(event, Replaced) and event.new is not None and event.new.node is model.obj.node:
+                self.facts.events[index] = replace(event, construction=True)
 
     def kbit_preparation(self, node: ast.Call, frame: Frame, statement: ast.AST) -> Value:
         """`prepare_model_for_kbit_training(model)` freezes the model and, with checkpointing, hooks its inputs."""
@@ -258,6 +276,8 @@ class HfCalls(Base):
         for value in values.values():
             if isinstance(value, Ref):
                 self.emit(ModelPassed(value, where))
+        if isinstance(model, Ref):
+            self.facts.hf.trainers.append(TrainerBuilt(model, where, len(self.facts.events)))
         if (isinstance(model, Ref) and isinstance(settings, Literal) and isinstance(settings.value, TrainingSettings)
                 and settings.value.checkpointing and settings.value.readable):
             self.record_checkpointing(model, settings.value.reentrant, where, "Trainer")
@@ -306,7 +326,10 @@ class HfCalls(Base):
             value = self.value_quietly(first, frame)
             checkpoint = value.value if isinstance(value, Literal) and isinstance(value.value, str) else None
         family = checkpoint_family(checkpoint) if checkpoint else None
-        known = auto_class(class_name, family) if is_auto_class(class_name) and family else hf_class(class_name)
+        if is_auto_class(class_name) and family is None:
+            self.auto_model_built(ref, node, class_name, method, frame, statement)
+            return
+        known = auto_class(class_name, family) if is_auto_class(class_name) else hf_class(class_name)
         if known is None:
             return
         fresh = self.fresh_heads(known, node, method, checkpoint)
@@ -318,6 +341,18 @@ class HfCalls(Base):
         if method != "from_pretrained" or self.base_checkpoint(known, checkpoint):
             for head in fresh:
                 self.new_head(ref, head, node, where)
+
+    def auto_model_built(self, ref: Ref, node: ast.Call, auto: str, method: str | None, frame: Frame,
+                         statement: ast.AST) -> None:
+        """An Auto class whose family tllint cannot tell: its head is one of the families' heads, and new when
+        labels are given."""
+        candidates = auto_classes(auto)
+        inputs = {known.main_input for known in candidates}
+        heads = {head: tuple(p for p in known.logits if p == head or p.startswith(f"{head}."))
+                 for known in candidates for head in self.fresh_heads(known, node, method, None)}
+        self.facts.hf.models[ref.obj.uid] = HfModel(
+            ref.obj, auto, None, None, (), tuple(heads), tuple(sorted(heads.items())), None,
+            inputs.pop() if len(inputs) == 1 else None, self.where(statement, frame), alternatives=True)
 
     def timm_model_built(self, ref: Ref, node: ast.Call, constructor: str, frame: Frame, statement: ast.AST
                          ) -> None:
@@ -401,6 +436,11 @@ class HfCalls(Base):
                 self.record_checkpointing(ref, reentrant, self.where(statement, frame))
             return UNKNOWN
         if method in READ_ONLY_METHODS:
+            return UNKNOWN
+        if method in ADAPTER_METHODS:
+            for arg in arguments(node):
+                self.value(arg.value, frame)
+            self.emit(MaybeChanged(ref, self.where(statement, frame)))
             return UNKNOWN
         if method == "enable_input_require_grads":
             where = self.where(statement, frame)
