@@ -3,7 +3,8 @@
 The static checker must know Hugging Face heads without importing transformers: which attribute holds the
 head of a task class (``classifier``, ``score``, ``lm_head``, ``qa_outputs``, ...), which layer emits the
 logits and so is built fresh for a new ``num_labels``, which heads a base checkpoint lacks, the encoder
-attribute (``bert``, ``roberta``, ``model``, ...), the input embeddings and the main input. This script builds
+attribute (``bert``, ``roberta``, ``model``, ...), the input embeddings, the parameters that run before the first
+checkpointed layer, and the main input. This script builds
 every task class of the common families from its config (on the meta device, one layer, no download) and
 writes those facts as data. Run ``python tools/gen_hf_architectures.py`` after upgrading transformers; the
 output is byte-for-byte deterministic for the same versions.
@@ -23,6 +24,7 @@ import torch
 import transformers
 from torch import nn
 from transformers import AutoConfig
+from transformers.modeling_layers import GradientCheckpointingLayer
 
 OUTPUT = Path(__file__).resolve().parents[1] / "tllint" / "static" / "data" / "hf_architectures.json.gz"
 FORMAT_VERSION = 1
@@ -86,6 +88,18 @@ def _input_embeddings(model: nn.Module) -> str | None:
     return next((path for path, module in model.named_modules() if module is embeddings and path), None)
 
 
+def _stem(model: nn.Module) -> list[str]:
+    """The parameters that run before the first checkpointed layer (embeddings, patch or feature stems): when
+    all of them are frozen, a reentrant checkpoint's inputs do not require grad. Empty when the class has no
+    checkpointed layers."""
+    stem: list[str] = []
+    for path, module in model.named_modules():
+        if isinstance(module, GradientCheckpointingLayer):
+            return stem
+        stem.extend(f"{path}.{name}" if path else name for name, _ in module.named_parameters(recurse=False))
+    return []
+
+
 def _names(model: nn.Module, prefix: str = "") -> set[str]:
     return {name for name, _ in model.named_parameters(prefix=prefix, remove_duplicate=False)}
 
@@ -116,6 +130,7 @@ def describe(class_name: str, family: str, base: nn.Module, reference: nn.Module
         "new_heads": new_heads,
         "logits": [path for path, module in model.named_modules() if path and _emits(module, labels)],
         "input_embeddings": _input_embeddings(model),
+        "stem": _stem(model),
         "main_input": model.main_input_name,
     }
 

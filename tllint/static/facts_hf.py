@@ -48,7 +48,7 @@ class HfModel:
     children: tuple[str, ...]
     heads: tuple[str, ...]
     fresh_heads: tuple[tuple[str, tuple[str, ...]], ...]
-    input_embeddings: str | None
+    stem: tuple[str, ...]  # parameters that run before the first checkpointed layer
     main_input: str | None
     where: Where
     alternatives: bool = False  # the class depends on a checkpoint tllint cannot read: one of `fresh_heads` exists

@@ -3,7 +3,8 @@
 `tools/gen_hf_architectures.py` builds every task class of the common families from its config and records,
 per class: the top-level attributes, the heads (what the bare model lacks), the new heads (what the family's
 published checkpoint class lacks as well, so `from_pretrained` initialises them), the layers that emit the
-logits (sized by `num_labels`), the encoder attribute, the input embeddings and the main input.
+logits (sized by `num_labels`), the encoder attribute, the input embeddings, the parameters that run before the
+first checkpointed layer and the main input.
 
 Which family a checkpoint string names is not in transformers: `checkpoint_family` reads the well-known
 names of the official checkpoints (`bert-base-uncased`, `FacebookAI/roberta-large`, `meta-llama/Llama-3.1-8B`)
@@ -61,6 +62,7 @@ class HfClass:
     new_heads: tuple[str, ...]  # heads a base checkpoint of the family lacks
     logits: tuple[str, ...]  # module paths of the layers sized by `num_labels`
     input_embeddings: str | None
+    stem: tuple[str, ...]  # parameters that run before the first checkpointed layer
     main_input: str
     checkpoints_hold_head: bool  # the family publishes checkpoints of a task class (vision: ImageNet heads)
 
@@ -96,6 +98,7 @@ def hf_class(name: str) -> HfClass | None:
         new_heads=tuple(raw["new_heads"]),
         logits=tuple(raw["logits"]),
         input_embeddings=raw["input_embeddings"],
+        stem=tuple(raw["stem"]),
         main_input=raw["main_input"],
         checkpoints_hold_head=family["checkpoint_class"] in (None, family["base_class"]),
     )

@@ -337,7 +337,7 @@ class HfCalls(Base):
         self.facts.hf.models[ref.obj.uid] = HfModel(
             ref.obj, known.name, known.family, checkpoint, known.children, known.heads,
             tuple((head, tuple(p for p in known.logits if p == head or p.startswith(f"{head}."))) for head in fresh),
-            known.input_embeddings, known.main_input, where)
+            known.stem, known.main_input, where)
         if method != "from_pretrained" or self.base_checkpoint(known, checkpoint):
             for head in fresh:
                 self.new_head(ref, head, node, where)
@@ -351,7 +351,7 @@ class HfCalls(Base):
         heads = {head: tuple(p for p in known.logits if p == head or p.startswith(f"{head}."))
                  for known in candidates for head in self.fresh_heads(known, node, method, None)}
         self.facts.hf.models[ref.obj.uid] = HfModel(
-            ref.obj, auto, None, None, (), tuple(heads), tuple(sorted(heads.items())), None,
+            ref.obj, auto, None, None, (), tuple(heads), tuple(sorted(heads.items())), (),
             inputs.pop() if len(inputs) == 1 else None, self.where(statement, frame), alternatives=True)
 
     def timm_model_built(self, ref: Ref, node: ast.Call, constructor: str, frame: Frame, statement: ast.AST
@@ -364,7 +364,7 @@ class HfCalls(Base):
         head = arch.heads[0]
         fresh = ((head, (head,)),) if 0 < classes.value != arch.head_out_features else ()
         self.facts.hf.models[ref.obj.uid] = HfModel(
-            ref.obj, arch.name, None, None, arch.children, (head,), fresh, None, None, self.where(statement, frame))
+            ref.obj, arch.name, None, None, arch.children, (head,), fresh, (), None, self.where(statement, frame))
 
     def value_quietly(self, node: ast.expr | None, frame: Frame) -> Value:
         """The value of a name or literal already evaluated by the caller (no call is evaluated twice)."""
