@@ -1,5 +1,6 @@
 """What TL017-TL020 ask of a PEFT wrap: where a ref lies inside the wrapped model, which of its heads are new,
-which of them the config trains, and what later events do to them.
+which of them the config trains, and what later events do to them; and, for TL006, attributes a known transformers
+class does not have.
 
 PEFT facts (peft 0.21, `tests/test_hf_peft_semantics.py`): `get_peft_model` freezes every parameter of the
 base model except the adapters and the modules it saves; `modules_to_save` entries match the base model's module
@@ -16,8 +17,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tllint.static.facts import Effect, FileFacts, MaybeChanged, ModelObject, Ref, Replaced, SetRequiresGrad
+from tllint.static.facts import (
+    Effect,
+    FileFacts,
+    MaybeChanged,
+    ModelObject,
+    Ref,
+    Replaced,
+    SetRequiresGrad,
+    Where,
+)
 from tllint.static.facts_hf import PeftSettings, PeftWrapped
+from tllint.static.hf_architectures import encoder_attributes, head_attributes
 from tllint.static.timeline import effect, of_type
 
 SAVED_BY_TASK = {"SEQ_CLS": ("classifier", "score"), "TOKEN_CLS": ("classifier", "score"),
@@ -174,3 +185,46 @@ def enabled_later(facts: FileFacts, wrap: PeftWrapped, head: NewHead) -> bool:
         if overlaps and (event.selector.is_all or effect(event, target) is not Effect.UNCHANGED):
             return True
     return False
+
+
+# Head attributes of other libraries that users carry over to transformers models.
+FOREIGN_HEADS = frozenset({"fc", "head", "heads", "classifier", "score", "lm_head", "qa_outputs"})
+
+
+def misplaced_in_hf_model(facts: FileFacts) -> Iterator[tuple[object, str]]:
+    """(node, message) for encoder attributes and heads that the loaded transformers class does not have:
+    `model.bert` on a RoBERTa checkpoint, `model.classifier = ...` on a Llama classifier (its head is `score`)."""
+    for read in facts.hf.attribute_reads:
+        model = facts.hf.model(read.ref.obj)
+        if model is None or read.attr in model.children or _guarded(read.where, read.attr):
+            continue
+        encoder = next((child for child in model.children if child in encoder_attributes()), None)
+        instead = f"`model.{encoder}` (or `model.base_model`, which every architecture has)" if encoder else (
+            "`model.base_model`, which every architecture has")
+        yield read.node, (
+            f"`{model.class_name}`{_loaded_from(model.checkpoint)} has no `{read.attr}` attribute: this line raises "
+            f"AttributeError. Its encoder is {instead}.")
+    for _, replaced in of_type(facts, Replaced):
+        model = facts.hf.model(replaced.ref.obj)
+        path = replaced.ref.path
+        if (model is None or model.family is None or len(path) != 1 or replaced.construction
+                or path[0] in model.children or path[0] not in FOREIGN_HEADS | head_attributes()
+                or _guarded(replaced.where, path[0])):
+            continue
+        heads = " and ".join(f"`model.{head}`" for head in model.heads)
+        yield replaced.where.node, (
+            f"`{model.class_name}`{_loaded_from(model.checkpoint)} has no `{path[0]}`: its forward never calls the "
+            f"layer assigned to `{replaced.slot_text or path[0]}`, so the model keeps its own head and the new layer "
+            f"never trains. Its head is {heads}; assign the new layer there." if heads else (
+                f"`{model.class_name}`{_loaded_from(model.checkpoint)} has no `{path[0]}` and no head: its forward "
+                f"never calls the layer assigned to `{replaced.slot_text or path[0]}`, so it never trains. Load a "
+                "task class (`AutoModelForSequenceClassification`, ...) instead."))
+
+
+def _loaded_from(checkpoint: str | None) -> str:
+    return f" (loaded from `{checkpoint}`)" if checkpoint else ""
+
+
+def _guarded(where: Where, attr: str) -> bool:
+    """The line runs under a test that mentions the attribute (`if hasattr(model, "bert"):`)."""
+    return any(f'"{attr}"' in condition.text or f"'{attr}'" in condition.text for condition in where.conditions)
