@@ -386,8 +386,11 @@ class HfCalls(Base):
         if method != "from_pretrained":
             return known.logits_heads
         labels = any(keyword_value(node, name) is not None for name in LABEL_KEYWORDS)
-        mismatched = keyword_value(node, "ignore_mismatched_sizes")
-        if labels or (mismatched is not None and bool_literal(mismatched)):
+        mismatched_node = keyword_value(node, "ignore_mismatched_sizes")
+        mismatched = mismatched_node is not None and bool_literal(mismatched_node) is True
+        if checkpoint is not None and FINE_TUNED.search(checkpoint) and not mismatched:
+            return ()  # a task checkpoint: its head is trained, and loads when the labels match
+        if labels or mismatched:
             return known.logits_heads
         if self.base_checkpoint(known, checkpoint):
             return tuple(head for head in known.logits_heads if head in known.new_heads)
