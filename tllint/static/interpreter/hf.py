@@ -73,6 +73,8 @@ READ_ONLY_METHODS = frozenset({"print_trainable_parameters", "get_nb_trainable_p
 # PEFT methods that may make adapters trainable again.
 ADAPTER_METHODS = frozenset({"set_adapter", "enable_adapter_layers", "add_adapter", "load_adapter", "train_adapter",
                              "set_requires_grad"})
+# Methods that make the inputs of checkpointed blocks require grad (PEFT's calls transformers').
+INPUT_GRAD_METHODS = frozenset({"enable_input_require_grads", "prepare_model_for_gradient_checkpointing"})
 CHECKPOINTING_METHODS = ("gradient_checkpointing_enable", "activation_checkpointing_enable")
 VERSION_CHECKS = ("transformers.utils.check_min_version", "transformers.utils.versions.require_version",
                   "transformers.check_min_version")
@@ -445,7 +447,7 @@ class HfCalls(Base):
                 self.value(arg.value, frame)
             self.emit(MaybeChanged(ref, self.where(statement, frame)))
             return UNKNOWN
-        if method == "enable_input_require_grads":
+        if method in INPUT_GRAD_METHODS:
             where = self.where(statement, frame)
             self.facts.hf.input_grads.append(InputGradsEnabled(ref, where, len(self.facts.events)))
             return UNKNOWN

@@ -22,6 +22,7 @@ from tllint.static.facts import (
     FileFacts,
     MaybeChanged,
     ModelObject,
+    Origin,
     Ref,
     Replaced,
     SetRequiresGrad,
@@ -109,8 +110,8 @@ def new_heads(facts: FileFacts, wrap: PeftWrapped) -> list[NewHead]:
         for known in list(heads):
             if known == dotted or known.startswith(f"{dotted}."):
                 del heads[known]  # a later assignment replaced it
-        if new is None or not new.fresh or replaced.has_params is not True:
-            continue
+        if new is None or new.origin is not Origin.LAYER or not new.param_names:
+            continue  # only torch.nn layers built here are surely new: a custom module may wrap the old head
         if not any(dotted.startswith(f"{known}.") for known in heads):
             heads[dotted] = NewHead(dotted, (dotted,), "replaced", replaced.where.node)
     return list(heads.values())
