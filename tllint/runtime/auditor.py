@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from tllint.runtime import peft
 from tllint.runtime.observation import Observation, build_audit, grad_status
 from tllint.runtime.probe import Inputs, LossFn, call_model, probe_loss
 from tllint.runtime.results import Audit, GradStatus
@@ -71,6 +72,13 @@ def _probe_gradients(model: nn.Module, loss: torch.Tensor | None) -> dict[int, G
     trainable = [param for param in model.parameters() if param.requires_grad]
     if loss is None or not loss.requires_grad or not trainable:
         return {}
+    if peft.checkpointing([("", model)]):
+        # A reentrant checkpoint runs its own backward inside and answers nothing to `autograd.grad`: a real
+        # backward, into `.grad` cleared for it (the caller's guard puts every `.grad` back).
+        for param in trainable:
+            param.grad = None
+        loss.backward()
+        return {id(param): grad_status(param.grad) for param in trainable}
     grads = torch.autograd.grad(loss, trainable, allow_unused=True)
     return {id(param): grad_status(grad) for param, grad in zip(trainable, grads, strict=True)}
 

@@ -28,6 +28,10 @@ class Evidence:
     foreign: tuple[str, ...]
     updating_norms: tuple[tuple[str, tuple[str, ...]], ...]
     loss_requires_grad: bool | None
+    # Hugging Face (tllint/runtime/peft.py): heads of task models still at their initial values, as (module,
+    # parameter names); whether gradient checkpointing is on.
+    new_heads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    checkpointing: bool = False
 
 
 def some(names: Sequence[str], limit: int = 3) -> str:
