@@ -65,7 +65,7 @@ def adapters_without_gradient(evidence: Evidence) -> Iterator[Violation]:
     if not adapters or any(row.grad == "nonzero" for row in adapters):
         return
     if not any(row.receives_gradient for row in evidence.rows if row not in adapters):
-        return  # nothing trains at all: TL101
+        return  # nothing trains at all: nothing-trains reports it
     names = [row.name for row in adapters]
     if evidence.checkpointing:
         cause = ("Gradient checkpointing is on: with reentrant checkpoints (`use_reentrant=True`, transformers' "

@@ -62,7 +62,7 @@ def new_head_frozen(evidence: Evidence) -> Iterator[Violation]:
             continue
         training = [row for row in evidence.rows if row.receives_gradient and row.name not in params]
         if not training:
-            continue  # nothing trains at all: TL101
+            continue  # nothing trains at all: nothing-trains reports it
         adapters = sum(1 for row in training if row.adapter)
         what = "LoRA adapters" if adapters == len(training) else "other layers"
         yield Violation(

@@ -188,6 +188,10 @@ def enabled_later(facts: FileFacts, wrap: PeftWrapped, head: NewHead) -> bool:
     return False
 
 
+# A file that builds a transformers model tllint can know contains one of these.
+HF_MODEL_WORDS = ("from_pretrained", "from_config", "ForSequence", "ForToken", "ForImage", "ForAudio", "ForQuestion",
+                  "ForCausal", "ForMasked", "ForConditional", "ForMultiple", "LMHead")
+
 # Head attributes of other libraries that users carry over to transformers models.
 FOREIGN_HEADS = frozenset({"fc", "head", "heads", "classifier", "score", "lm_head", "qa_outputs"})
 

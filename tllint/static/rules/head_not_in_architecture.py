@@ -70,11 +70,11 @@ from tllint.static.rules._architecture import (
     python_path,
     slot,
 )
-from tllint.static.rules._hf import misplaced_in_hf_model
+from tllint.static.rules._hf import HF_MODEL_WORDS, misplaced_in_hf_model
 from tllint.static.timeline import of_type
 
 
-@rule("TL006", ERROR, triggers=(*CONSTRUCTOR_WORDS, "transformers"),
+@rule("TL006", ERROR, triggers=(*CONSTRUCTOR_WORDS, *HF_MODEL_WORDS),
       summary="a layer assigned to an attribute the architecture never calls (`vgg16().fc = ...`)")
 def head_not_in_architecture(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for index, replaced in of_type(facts, Replaced):

@@ -48,7 +48,7 @@ CONSEQUENCES = {
 }
 
 
-@rule("TL019", ERROR, triggers=("append(", "extend(", "insert(", "sort(", "reverse(", "remove(", "clear("),
+@rule("TL019", ERROR, triggers=("peft",),
       summary="`modules_to_save=names.append(...)` passes `None` to a PEFT config")
 def none_passed_as_list(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for found in facts.hf.none_lists:

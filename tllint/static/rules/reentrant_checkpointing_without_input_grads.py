@@ -68,7 +68,7 @@ from tllint.static.timeline import Status, status
 NON_REENTRANT_SINCE = (5, 25)
 
 
-@rule("TL020", WARNING, triggers=("checkpointing",),
+@rule("TL020", WARNING, triggers=("checkpointing_enable", "gradient_checkpointing=True"),
       summary="reentrant gradient checkpointing on frozen embeddings without `enable_input_require_grads()`")
 def reentrant_checkpointing_without_input_grads(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     modern = facts.hf.transformers_floor is not None and facts.hf.transformers_floor >= NON_REENTRANT_SINCE
