@@ -131,6 +131,7 @@ class HfFacts:
     trainers: list[TrainerBuilt] = field(default_factory=list)
     none_lists: list[NoneAsList] = field(default_factory=list)
     attribute_reads: list[HfAttributeRead] = field(default_factory=list)
+    called: set[tuple[int, tuple[str, ...]]] = field(default_factory=set)  # (model uid, path): `model.fc(x)`
     transformers_floor: tuple[int, ...] | None = None
 
     def model(self, obj: ModelObject) -> HfModel | None:

@@ -150,7 +150,7 @@ class HfCalls(Base):
                 return self.peft_wrap(node, last, ("model", "peft_config"), frame, statement)
             if last.endswith("Model") and last[:1].isupper() and not last.startswith("Peft"):
                 return self.peft_wrap(node, "tuner", ("model", "config"), frame, statement)
-            if qual.endswith("PeftModel.from_pretrained"):
+            if last == "from_pretrained" and qual.rsplit(".", 2)[-2].startswith("PeftModel"):
                 return self.peft_wrap(node, "from_pretrained", ("model", "model_id"), frame, statement)
             if last == "prepare_model_for_kbit_training":
                 return self.kbit_preparation(node, frame, statement)
@@ -442,6 +442,8 @@ class HfCalls(Base):
             return UNKNOWN
         if method in READ_ONLY_METHODS:
             return UNKNOWN
+        if ref.obj.uid in self.facts.hf.models:
+            self.facts.hf.called.add((ref.obj.uid, (*ref.path, method)))
         if method in ADAPTER_METHODS:
             for arg in arguments(node):
                 self.value(arg.value, frame)

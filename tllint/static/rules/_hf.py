@@ -212,18 +212,15 @@ def misplaced_in_hf_model(facts: FileFacts) -> Iterator[tuple[object, str]]:
     for _, replaced in of_type(facts, Replaced):
         model = facts.hf.model(replaced.ref.obj)
         path = replaced.ref.path
-        if (model is None or model.family is None or len(path) != 1 or replaced.construction
+        if (model is None or model.family is None or not model.heads or len(path) != 1 or replaced.construction
                 or path[0] in model.children or path[0] not in FOREIGN_HEADS | head_attributes()
-                or _guarded(replaced.where, path[0])):
-            continue
+                or _guarded(replaced.where, path[0]) or (model.obj.uid, path) in facts.hf.called):
+            continue  # a layer the file calls itself (`model.fc(outputs.pooler_output)`) is used
         heads = " and ".join(f"`model.{head}`" for head in model.heads)
         yield replaced.where.node, (
             f"`{model.class_name}`{_loaded_from(model.checkpoint)} has no `{path[0]}`: its forward never calls the "
             f"layer assigned to `{replaced.slot_text or path[0]}`, so the model keeps its own head and the new layer "
-            f"never trains. Its head is {heads}; assign the new layer there." if heads else (
-                f"`{model.class_name}`{_loaded_from(model.checkpoint)} has no `{path[0]}` and no head: its forward "
-                f"never calls the layer assigned to `{replaced.slot_text or path[0]}`, so it never trains. Load a "
-                "task class (`AutoModelForSequenceClassification`, ...) instead."))
+            f"never trains. Its head is {heads}; assign the new layer there.")
 
 
 def _loaded_from(checkpoint: str | None) -> str:

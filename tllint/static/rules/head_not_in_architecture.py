@@ -10,7 +10,9 @@ ConvNeXt `classifier[2]`, MaxViT `classifier[5]`), `classifier` (DenseNet), `hea
 For transformers models whose class is known (a class such as `BertForSequenceClassification`, or an Auto class
 with an official checkpoint name such as `"roberta-base"`), it also finds a head assigned to an attribute the class
 does not have (`model.classifier = ...` on a Llama, Mistral, Qwen or GPT-2 classifier, whose head is `score`) and an
-encoder attribute of another family (`model.bert` on a RoBERTa checkpoint, `model.transformer` on a Llama).
+encoder attribute of another family (`model.bert` on a RoBERTa checkpoint, `model.transformer` on a Llama). A
+layer the file calls itself (`model.fc(outputs.pooler_output)`) and a layer added to a bare model (`AutoModel`,
+which has no head to replace) are not reported.
 
 ## Why is this bad?
 `nn.Module.__setattr__` happily registers any new attribute, so nothing raises. But the architecture's `forward`
