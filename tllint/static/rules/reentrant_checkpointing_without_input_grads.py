@@ -50,8 +50,10 @@ Or call `model.enable_input_require_grads()`, or enable checkpointing before `ge
 ## Known limits
 A warning: the default depends on the installed transformers, which the file rarely says. Checkpointing
 enabled inside the model's own code, with `torch.utils.checkpoint` directly, or by a trainer other than
-`transformers.Trainer` (TRL's trainers hook the inputs themselves) is not seen; nor is a model whose embeddings are
-frozen by a call tllint cannot see into.
+`transformers.Trainer` (TRL's trainers default to non-reentrant checkpoints and hook the inputs when they need
+to) is not seen; nor is a model whose embeddings are frozen by a call tllint cannot see into. With transformers
+5.0-5.24 pinned, the rule still assumes the old default: the versions between the two verified ones were not
+checked.
 """
 
 from __future__ import annotations
