@@ -147,7 +147,7 @@ def test_to_dict_is_json() -> None:
     assert {f["code"] for f in data["findings"]} >= {"TL102", "TL104", "TL108"}
     row = data["params"][0]
     assert set(row) == {"name", "module", "module_type", "requires_grad", "grad", "in_optimizer", "group",
-                        "lr", "weight_decay", "used_in_forward", "numel"}
+                        "lr", "weight_decay", "used_in_forward", "numel", "adapter"}
     assert [layer["module"] for layer in data["layers"]] == ["body", "head", "spare"]
 
 

@@ -35,13 +35,18 @@ def declared(path: Path) -> tuple[set[str], bool]:
     """The fixture's `EXPECT`, and whether it is a model-setup excerpt (defines `build()`), read without
     running it."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    expect = [node.value for node in tree.body if isinstance(node, ast.Assign)
-              and any(isinstance(target, ast.Name) and target.id == "EXPECT" for target in node.targets)]
+    expect = [node.value for node in tree.body
+              if (isinstance(node, ast.Assign) and any(_is_expect(target) for target in node.targets))
+              or (isinstance(node, ast.AnnAssign) and _is_expect(node.target) and node.value is not None)]
     assert len(expect) == 1, f"{fixture_id(path)}: define EXPECT once at module level"
     expected = ast.literal_eval(expect[0]) if not isinstance(expect[0], ast.Call) else set()
     assert isinstance(expected, set) and all(isinstance(code, str) for code in expected), (
         f"{fixture_id(path)}: EXPECT must be a set of codes")
     return expected, any(isinstance(node, ast.FunctionDef) and node.name == "build" for node in tree.body)
+
+
+def _is_expect(target: ast.expr) -> bool:
+    return isinstance(target, ast.Name) and target.id == "EXPECT"
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=fixture_id)

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from tllint.runtime.auditor import audit
+from tllint.runtime.peft import ORIGINAL
 from tllint.runtime.probe import Inputs, LossFn
 from tllint.runtime.results import Audit, ParamRow
 from tllint.runtime.table import render
@@ -42,13 +43,13 @@ def expectation_mismatch(result: Audit, only: Sequence[str] | None, with_optimiz
     """Why `result` does not match "exactly the parameters under `only` train" (`None`: every parameter):
     the table with the offenders marked and the reasons; None when it matches."""
     paths = [strip_wrapper_prefix(path) for path in only or ()]
-    unmatched = [path for path in paths if not any(_under(row.name, path) for row in result.params)]
+    unmatched = [path for path in paths if not any(_matches(row, path) for row in result.params)]
     if unmatched:
         modules = sorted({row.name.split(".")[0] for row in result.params})
         return f"no parameter under {unmatched}; top-level modules: {modules}"
     problems: dict[str, list[str]] = {}
     for row in result.params:
-        expected = only is None or any(_under(row.name, path) for path in paths)
+        expected = (only is None or any(_matches(row, path) for path in paths)) and row.adapter != ORIGINAL
         reasons = _reasons_for(row, expected, with_optimizer)
         if reasons:
             problems[row.name] = reasons
@@ -77,6 +78,14 @@ def _under(name: str, path: str) -> bool:
     return path == "" or name == path or name.startswith(f"{path}.")
 
 
+def _matches(row: ParamRow, path: str) -> bool:
+    """The row lies under the module `path`, or is a PEFT adapter of that kind (`"lora_"`: every LoRA matrix).
+    PEFT's frozen original of a saved module is never expected to train: its trainable copy is."""
+    if row.adapter == ORIGINAL:
+        return False
+    return _under(row.name, path) or bool(path and row.adapter and row.adapter.startswith(path))
+
+
 def _reasons_for(row: ParamRow, expected: bool, with_optimizer: bool) -> list[str]:
     reasons = []
     if expected and not row.receives_gradient:
@@ -101,7 +110,8 @@ def assert_transfer_learning(
     *,
     loss_fn: LossFn | None = None,
 ) -> Audit:
-    """Only the new layers (`trainable`, e.g. `["fc"]`) get gradients (and sit in the optimizer)."""
+    """Only the new layers (`trainable`, e.g. `["fc"]`) get gradients (and sit in the optimizer). For a PEFT
+    model, name layers by the base model's paths and adapters by their kind: `["classifier", "lora_"]`."""
     __tracebackhide__ = True
     return assert_trains(model, example_inputs, only=trainable, optimizer=optimizer, loss_fn=loss_fn)
 

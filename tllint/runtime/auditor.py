@@ -124,8 +124,8 @@ def _probe_gradients(
 
     `torch.autograd.grad` returns gradients we own: nothing accumulates into the user's `.grad`, and hooks
     that fire on accumulation (DDP's reducer, `register_post_accumulate_grad_hook`) stay quiet. Reentrant
-    gradient checkpointing supports only `backward()`: then the forward runs again and `.grad` is read after a
-    real backward and put back.
+    gradient checkpointing answers only a real `backward()`: then the forward runs again and `.grad` is read
+    after a real backward and put back.
     """
     loss = forward()
     if loss is None or not loss.requires_grad or not targets:
@@ -135,10 +135,29 @@ def _probe_gradients(
     except RuntimeError as error:
         if "checkpoint" not in str(error):
             raise
+        grads = [None]
+    if any(grad is None for grad in grads) and _reentrant_checkpoint_in(loss):
+        # The blocks inside a reentrant checkpoint are not in the outer graph: `autograd.grad` never reaches
+        # them (or refuses), while a real backward recomputes each block and reaches its parameters.
         loss = forward()
         assert loss is not None
         grads = _backward_gradients(loss, targets)
     return {id(tensor): status for tensor, status in zip(targets, grad_statuses(grads), strict=True)}, loss
+
+
+def _reentrant_checkpoint_in(loss: torch.Tensor) -> bool:
+    """The loss's graph holds a reentrant `torch.utils.checkpoint` segment."""
+    seen: set[int] = set()
+    stack = [loss.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node).__name__ == "CheckpointFunctionBackward":
+            return True
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return False
 
 
 def _backward_gradients(loss: torch.Tensor, targets: list[torch.Tensor]) -> list[torch.Tensor | None]:

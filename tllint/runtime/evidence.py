@@ -38,6 +38,10 @@ class Evidence:
     gradients_seen: bool = True
     idle_optimizers: tuple[tuple[str, tuple[str, ...]], ...] = ()
     ddp_changed: tuple[tuple[str, bool], ...] = ()
+    # Hugging Face (tllint/runtime/peft.py): heads of task models still at their initial values, as (module,
+    # parameter names); whether gradient checkpointing is on.
+    new_heads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    checkpointing: bool = False
 
 
 def some(names: Sequence[str], limit: int = 3) -> str:

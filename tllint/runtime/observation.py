@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 
 from tllint.findings.registry import Half, rules
+from tllint.runtime import peft
 from tllint.runtime.evidence import Evidence
 from tllint.runtime.optimizers import held, slots_by_id
 from tllint.runtime.results import Audit, GradStatus, ParamRow, RuntimeFinding, roll_up, verdict
@@ -110,6 +111,7 @@ def build_audit(observation: Observation) -> Audit:
             used_in_forward=True if status != "none" else used,
             numel=param.numel(),
         ))
+    rows, order = peft.rename(observation.roots, rows, observation.usage.order, modules)  # PEFT: base model's names
     model_ids = {id(param) for _, param in named}
     foreign: dict[int, str] = {}
     for tensor, slot in held(observation.optimizers):
@@ -129,10 +131,12 @@ def build_audit(observation: Observation) -> Audit:
             (description, tuple(names[id(tensor)] for tensor in tensors if id(tensor) in names))
             for description, tensors in observation.idle_optimizers),
         ddp_changed=tuple((names[id(param)], now) for param, now in observation.ddp_changed if id(param) in names),
+        new_heads=peft.new_heads(observation.roots, params),
+        checkpointing=peft.checkpointing(observation.roots),
     )
     return Audit(
         params=params,
-        layers=roll_up(params, observation.usage.order),
+        layers=roll_up(params, order),
         findings=find_all(evidence),
         trace=observation.trace,
         gradients=observation.gradients,

@@ -32,6 +32,7 @@ class ParamRow:
     weight_decay: float | None
     used_in_forward: bool | None
     numel: int
+    adapter: str | None = None  # a PEFT adapter's kind (`lora_A`, `modules_to_save`, ...): tllint/runtime/peft.py
 
     @property
     def receives_gradient(self) -> bool:

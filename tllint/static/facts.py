@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from tllint.static.facts_hf import HfFacts
 from tllint.static.selectors import ALL, Selector
 
 
@@ -399,6 +400,7 @@ class FileFacts:
     backwards: list[Backward] = field(default_factory=list)
     # (object uid, path) pairs used as modules: `.parameters()` taken, called, or holding a `.weight`
     module_evidence: set[tuple[int, tuple[str, ...]]] = field(default_factory=set)
+    hf: HfFacts = field(default_factory=HfFacts)  # Hugging Face transformers and PEFT
 
     def used_as_module(self, ref: Ref) -> bool:
         return (ref.obj.uid, ref.path) in self.module_evidence

@@ -8,6 +8,7 @@ pass records nothing rather than guess. One concern per module:
 - `state`: frames, abstract values and their join after branches and loops (what is copied, what is shared);
 - `statements`, `expressions`: the language;
 - `library`, `methods`: what torch / torchvision / timm / transformers calls and module methods do;
+- `hf`: Hugging Face transformers and PEFT (heads, PEFT wrappers and configs, gradient checkpointing);
 - `summaries`: same-file helpers summarised once and replayed at each call, and classes;
 - `nametests`: tests on parameter names read as selectors;
 - `detectors`: small syntactic detectors for rules that need no timeline;
@@ -22,6 +23,7 @@ import sys
 from tllint.static.facts import FileFacts
 from tllint.static.interpreter.detectors import Detectors
 from tllint.static.interpreter.expressions import Expressions
+from tllint.static.interpreter.hf import HfCalls
 from tllint.static.interpreter.imports import ImportTable
 from tllint.static.interpreter.library import LibraryCalls
 from tllint.static.interpreter.methods import MethodCalls
@@ -34,7 +36,7 @@ from tllint.static.source import Source
 RECURSION_LIMIT = 50_000
 
 
-class Interpreter(Statements, Expressions, MethodCalls, LibraryCalls, HelperSummaries, NameTests, Detectors):
+class Interpreter(Statements, Expressions, MethodCalls, LibraryCalls, HfCalls, HelperSummaries, NameTests, Detectors):
     """Builds the `FileFacts` of one parsed module."""
 
     def run(self) -> FileFacts:

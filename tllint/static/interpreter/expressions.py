@@ -42,6 +42,7 @@ class Expressions(Base):
             return frame.env.get(node.id, UNKNOWN)
         if isinstance(node, ast.Attribute):
             base = self.value(node.value, frame)
+            self.hf_attribute_read(base, node, frame)  # type: ignore[attr-defined]  # HF encoder attributes: hf.py
             return self.attribute(base, node.attr)
         if isinstance(node, ast.Subscript):
             base = self.value(node.value, frame)

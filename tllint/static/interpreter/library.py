@@ -141,6 +141,9 @@ def _pretrained(node: ast.Call, constructor: str) -> bool | None:
 
 class LibraryCalls(Base):
     def library_call(self, node: ast.Call, qual: str, frame: Frame, statement: ast.AST) -> Value | None:
+        hf = self.hf_library_call(node, qual, frame, statement)  # type: ignore[attr-defined]  # HF / PEFT: hf.py
+        if hf is not None:
+            return hf
         last = qual.rsplit(".", 1)[-1]
         args = arguments(node)
         if qual in SAME_MODEL_WRAPPERS or (last in SAME_MODEL_WRAPPER_NAMES and args):
@@ -169,6 +172,7 @@ class LibraryCalls(Base):
             if constructor.startswith("torchvision."):
                 ref.obj.deprecated_args = tuple(
                     keyword for keyword in node.keywords if keyword.arg in ("pretrained", "pretrained_backbone"))
+            self.hf_model_built(ref, node, constructor, frame, statement)  # type: ignore[attr-defined]  # hf.py
             return ref
         return None
 

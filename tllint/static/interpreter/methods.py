@@ -116,6 +116,9 @@ class MethodCalls(Base):
         return self.model_method(node, method, receiver, frame, statement)
 
     def model_method(self, node: ast.Call, method: str, ref: Ref, frame: Frame, statement: ast.AST) -> Value:
+        hf = self.hf_model_method(node, method, ref, frame, statement)  # type: ignore[attr-defined]  # hf.py
+        if hf is not None:
+            return hf
         args = arguments(node)
         if method in MODULE_ONLY_METHODS:
             self.module_evidence(ref)

@@ -229,6 +229,8 @@ class Statements(Base):
                          line: ast.stmt, frame: Frame) -> None:
         receiver_node = target.value
         receiver = self.value(receiver_node, frame)
+        if self.hf_setting_written(receiver):  # type: ignore[attr-defined]  # a PEFT config changed: hf.py
+            return
         where = self.where(line, frame)
         if attr == "requires_grad" or attr in MISSPELLINGS:
             self.facts.attribute_writes.append(AttributeWrite(receiver, attr, where, self.text(receiver_node)))

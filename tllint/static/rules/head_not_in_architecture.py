@@ -7,6 +7,13 @@ input size: `fc` (ResNet, ResNeXt, Wide ResNet, RegNet, ShuffleNet, GoogLeNet, I
 (VGG and AlexNet `classifier[6]`, EfficientNet and MobileNetV2 `classifier[1]`, MobileNetV3 `classifier[3]`,
 ConvNeXt `classifier[2]`, MaxViT `classifier[5]`), `classifier` (DenseNet), `heads.head` (ViT), `head` (Swin).
 
+For transformers models whose class is known (a class such as `BertForSequenceClassification`, or an Auto class
+with an official checkpoint name such as `"roberta-base"`), it also finds a head assigned to an attribute the class
+does not have (`model.classifier = ...` on a Llama, Mistral, Qwen or GPT-2 classifier, whose head is `score`) and an
+encoder attribute of another family (`model.bert` on a RoBERTa checkpoint, `model.transformer` on a Llama). A
+layer the file calls itself (`model.fc(outputs.pooler_output)`) and a layer added to a bare model (`AutoModel`,
+which has no head to replace) are not reported.
+
 ## Why is this bad?
 `nn.Module.__setattr__` happily registers any new attribute, so nothing raises. But the architecture's `forward`
 only calls the modules it was written for: the new layer is never used, the model keeps its original 1000-way
@@ -36,8 +43,10 @@ layer for every family.
 
 ## Known limits
 Only models whose constructor is visible in the same file and known to the table are checked; a model returned
-by a helper in another module, a custom `nn.Module`, a Hugging Face model, or a timm name not in the table (for
-example an encoder such as `vit_small_patch14_dinov2` whose default config has no classifier) stays quiet.
+by a helper in another module, a custom `nn.Module`, a transformers model loaded from a checkpoint in a variable
+through an Auto class, or a timm name not in the table (for example an encoder such as `vit_small_patch14_dinov2`
+whose default config has no classifier) stays quiet. An encoder attribute read under a test that names it
+(`if hasattr(model, "bert"):`) is not reported.
 Assigning a whole parent of the head (`model.classifier = ...` on VGG) or a non-layer value
 (`model.num_classes = 10`) is not reported. Facts describe the library versions the table was generated with.
 """
@@ -63,10 +72,11 @@ from tllint.static.rules._architecture import (
     python_path,
     slot,
 )
+from tllint.static.rules._hf import HF_MODEL_WORDS, misplaced_in_hf_model
 from tllint.static.timeline import of_type
 
 
-@rule("TL006", ERROR, triggers=CONSTRUCTOR_WORDS,
+@rule("TL006", ERROR, triggers=(*CONSTRUCTOR_WORDS, *HF_MODEL_WORDS),
       summary="a layer assigned to an attribute the architecture never calls (`vgg16().fc = ...`)")
 def head_not_in_architecture(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for index, replaced in of_type(facts, Replaced):
@@ -84,6 +94,8 @@ def head_not_in_architecture(facts: FileFacts, ctx: Context) -> Iterator[Violati
             f"layer never trains. Its classifier head is {_head_description(arch)}; assign the new layer there.",
             replaced.where.node,
         )
+    for node, message in misplaced_in_hf_model(facts):  # transformers classes: tllint/static/rules/_hf.py
+        yield Violation(message, node)
 
 
 def _head_description(arch: Architecture) -> str:
