@@ -12,6 +12,7 @@ import pytest
 from tests.helpers import run_tllint
 from tllint.config import Config
 from tllint.static.engine import check_source
+from tllint.static.outcome import Skipped
 
 CODES = Config().enabled_codes()
 FREEZE_AFTER = (
@@ -60,9 +61,22 @@ def test_undecodable_bytes_are_tl000_with_their_position() -> None:
     assert "utf-8" in finding.message
 
 
-def test_unknown_coding_cookie_is_tl000() -> None:
-    [finding] = check_source(b"# coding: klingon\nimport torch\n", "x.py", CODES).findings
-    assert finding.code == "TL000"
+@pytest.mark.parametrize("cookie", ["klingon", "punycode", "undefined", "hex", "rot13"])
+def test_a_coding_cookie_that_cannot_decode_source_is_tl000(cookie: str) -> None:
+    """Unknown codecs, and known ones that are no text encoding or fail on any source, are the file's problem."""
+    outcome = check_source(f"# coding: {cookie}\nmodel.requires_grad = False\n".encode(), "x.py", CODES)
+    assert not outcome.problems
+    [finding] = outcome.findings
+    assert (finding.code, finding.span.line) == ("TL000", 1)
+    assert cookie in finding.message
+
+
+def test_a_file_without_training_words_is_skipped_from_its_bytes_even_when_broken() -> None:
+    """TL000 is reported for the files tllint analyses; one that never mentions the training words is left to
+    the general linter, whatever its encoding or syntax."""
+    for data in (b"# coding: klingon\nimport torch\n", b"def broken(:\n", b"x = '\xff'\n"):
+        outcome = check_source(data, "x.py", CODES)
+        assert (outcome.findings, outcome.skipped) == ([], Skipped.NO_TRAINING_CODE), data
 
 
 def test_deep_nesting_does_not_crash() -> None:

@@ -18,8 +18,10 @@ from tllint.static.rules import Context
 STATIC = {code for code, info in catalog().items() if info.half is Half.STATIC}
 
 
-def test_default_selects_every_static_rule_and_no_runtime_code() -> None:
-    assert Config().enabled_codes() == frozenset(STATIC)
+def test_default_selects_every_static_rule_but_the_opt_in_ones_and_no_runtime_code() -> None:
+    opt_in = {code for code in STATIC if catalog()[code].opt_in}
+    assert opt_in == {"TL900"}
+    assert Config().enabled_codes() == frozenset(STATIC - opt_in)
 
 
 def test_more_specific_selector_wins() -> None:
@@ -64,5 +66,10 @@ def test_a_crashing_rule_is_reported_and_the_other_rules_still_run(monkeypatch: 
     source = b"import torch\nfrom torchvision.models import resnet18\nm = resnet18(weights='DEFAULT')\n" \
              b"m.layer4.requires_grad = False\n"
     result = check_source(source, "train.py", Config().enabled_codes())
-    assert result.problems == ["train.py: internal error in rule TL003: ValueError: boom"]
+    [problem] = result.problems
+    assert problem.startswith("train.py: internal error in rule TL003: ValueError: boom (a bug in tllint: please "
+                              "report it")
+    assert "\n" not in problem
+    [traceback] = result.details
+    assert traceback.startswith("Traceback") and "boom" in traceback
     assert [f.code for f in result.findings] == ["TL002"]

@@ -14,8 +14,12 @@ import enum
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tllint.static.selectors import ALL, Selector
+
+if TYPE_CHECKING:
+    from tllint.static.noqa import NoqaComment
 
 
 class Origin(str, enum.Enum):
@@ -399,6 +403,8 @@ class FileFacts:
     backwards: list[Backward] = field(default_factory=list)
     # (object uid, path) pairs used as modules: `.parameters()` taken, called, or holding a `.weight`
     module_evidence: set[tuple[int, tuple[str, ...]]] = field(default_factory=set)
+    # the file's noqa comments and what they silenced: set by the engine for rules declared `reads_noqa`
+    noqa: tuple[NoqaComment, ...] = ()
 
     def used_as_module(self, ref: Ref) -> bool:
         return (ref.obj.uid, ref.path) in self.module_evidence
