@@ -27,6 +27,7 @@ from tllint.findings.registry import Half, RuleInfo, catalog
 from tllint.globs import PerFileIgnores, compile_globs
 from tllint.settings import (
     DEFAULT_EXCLUDE,
+    SELECTION_KEYS,
     SETTINGS,
     ConfigError,
     combine,
@@ -82,11 +83,11 @@ class Config:
 
     def value(self, key: str) -> Any:
         """A setting's effective value: the command line's, else the file's, else the default; `extend-X` values
-        of both layers are added to X."""
+        of both layers are added to X (rule selection is layered instead: `enabled_codes`)."""
         setting = SETTINGS[key]
         value = self.cli.values.get(key, self.file.values.get(key, setting.default))
         extension = f"extend-{key}"
-        if extension in SETTINGS:
+        if extension in SETTINGS and key not in SELECTION_KEYS:
             for layer in (self.file, self.cli):
                 if extension in layer.values:
                     value = combine(value, layer.values[extension])

@@ -7,6 +7,8 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
+from tllint.cli.errors import require_torch
+
 if TYPE_CHECKING:
     from tllint.runtime import Audit
 
@@ -43,6 +45,7 @@ def audit_command(
     FACTORY, importable from the current directory, returns a model, (model, optimizer), or a dict with
     `model` and optionally `optimizer`, `example_inputs`, `loss_fn`. Exit 1 on error/warning findings.
     """
+    require_torch("audit")
     from tllint.runtime import audit
     from tllint.runtime.factory import FactoryError, load, parse_shape, random_inputs
 

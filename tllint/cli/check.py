@@ -30,7 +30,6 @@ from tllint.static.discovery import discover
 from tllint.static.outcome import FileOutcome
 from tllint.static.parallel import Job, check_all, check_bytes, default_jobs
 from tllint.static.prefilter import too_large
-from tllint.static.rules.parse_error import PARSE_ERROR
 
 PROGRESS_MIN_FILES = 200  # below this a run takes seconds at most: a bar would only flicker
 STDIN = "-"
@@ -154,8 +153,7 @@ def _codes(config: Config, path: Path | str, result: RunResult) -> frozenset[str
     if enabled is None:
         enabled = result.enabled[id(config)] = config.enabled_codes()
         if config.file.values.get("select") == ():
-            result.notes.append(f"{config.file.origin}: `select = []` selects no rule; only {PARSE_ERROR.code} "
-                                "(files that cannot be read) is reported")
+            result.notes.append(f"{config.file.origin}: `select = []` selects no rule, so nothing is reported")
     return config.codes_for(path, enabled)
 
 

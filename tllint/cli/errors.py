@@ -39,6 +39,25 @@ class Failure(click.ClickException):
         click.echo(f"tllint: error: {self.message}", err=True)
 
 
+class MissingTorch(Failure):
+    """A runtime command in an install without torch (the static checker needs none)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.message, err=True)
+
+
+def require_torch(command: str) -> None:
+    """Import torch for `tllint audit` / `tllint run`, or exit 2 with one line saying how to install it."""
+    try:
+        import torch  # noqa: F401
+    except ModuleNotFoundError as error:
+        if (error.name or "torch").split(".")[0] != "torch":
+            raise
+        raise MissingTorch(f'tllint {command} needs torch: pip install "tllint[runtime]"') from error
+    except ImportError as error:
+        raise Failure(f"tllint {command} cannot import torch: {error}") from error
+
+
 def internal_error(error: BaseException) -> None:
     """A bug of tllint outside any one file: one line asking for a report; the traceback with `--verbose`."""
     if verbose():

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tllint.cli.audit import RuntimeUsageError, emit, findings_exit_code
+from tllint.cli.errors import require_torch
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -27,6 +28,7 @@ def run_command(
     which parameters got gradients from the script's own backward and which the optimizers hold, then stops
     the script. Exit 1 on error/warning findings, 0 when clean, 2 when no step was reached or it failed.
     """
+    require_torch("run")
     script = None
     if module is None:
         if not args:
