@@ -6,9 +6,11 @@ Exit codes: 0 clean, 1 findings, 2 usage, configuration or internal error, 130 i
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -21,8 +23,7 @@ _state = {"verbose": False}
 
 def set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     """Callback of `--verbose`: internal errors show their traceback."""
-    if value:
-        _state["verbose"] = True
+    _state["verbose"] = value
     return value
 
 
@@ -66,6 +67,15 @@ def internal_error(error: BaseException) -> None:
                f"{REPOSITORY_URL}/issues{'' if verbose() else '; --verbose shows the traceback'})", err=True)
 
 
+def interrupted() -> NoReturn:
+    """Ctrl-C: exit 130 at once. Interpreter shutdown is skipped (after flushing the output): its exit hooks would
+    wake the threads of a process pool torn down mid-run, and can print a traceback doing so."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
 class Group(click.Group):
     """The `tllint` group: click's own handling of usage errors, and the exit codes above for everything else
     (click alone reports Ctrl-C as "Aborted!" with exit 1, which reads as "findings")."""
@@ -80,7 +90,7 @@ class Group(click.Group):
             error.show()
             sys.exit(error.exit_code)
         except (click.Abort, KeyboardInterrupt):
-            sys.exit(EXIT_INTERRUPTED)
+            interrupted()
         except Exception as error:
             internal_error(error)
             sys.exit(EXIT_ERROR)

@@ -74,7 +74,7 @@ def write_report(result: RunResult, options: CheckOptions) -> None:
                 raise Failure(f"{options.output_file}: cannot write the report: {error.strerror or error}") from error
         else:
             click.echo(text, nl=False, color=colour)
-    for problem in result.problems:
+    for problem in sorted(result.problems):  # each starts with its path: in path order, like the findings
         click.echo(f"tllint: error: {problem}", err=True)
     if verbose():
         for detail in result.details:
