@@ -56,9 +56,9 @@ SETTINGS: dict[str, Setting] = {setting.key: setting for setting in (
     Setting("extend-select", Kind.CODES, "Codes or prefixes to enable on top of the selection.", ()),
     Setting("ignore", Kind.CODES, "Codes or prefixes to disable.", ()),
     Setting("extend-ignore", Kind.CODES, "Codes or prefixes to disable on top of `ignore`.", (), option=False),
-    Setting("per-file-ignores", Kind.PER_FILE, "GLOB:CODES pairs: codes to disable in matching files (replaces "
-            "the configured table).", {}),
-    Setting("extend-per-file-ignores", Kind.PER_FILE, "GLOB:CODES pairs added to per-file-ignores.", {}),
+    Setting("per-file-ignores", Kind.PER_FILE, "Codes to disable in the files a glob matches: a table of glob = "
+            "[codes]; GLOB:CODES on the command line (replaces the configured table).", {}),
+    Setting("extend-per-file-ignores", Kind.PER_FILE, "More glob = [codes] pairs, added to per-file-ignores.", {}),
     Setting("exclude", Kind.GLOBS, "Path patterns not to check (replaces the default list).", DEFAULT_EXCLUDE),
     Setting("extend-exclude", Kind.GLOBS, "Path patterns not to check, on top of `exclude`.", ()),
     Setting("max-file-size", Kind.SIZE, "Files larger than this are reported as TL000 and not read (bytes, or "
