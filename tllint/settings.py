@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tllint.findings.registry import catalog
+from tllint.static.rules.parse_error import PARSE_ERROR
 
 
 class ConfigError(Exception):
@@ -61,8 +62,8 @@ SETTINGS: dict[str, Setting] = {setting.key: setting for setting in (
     Setting("extend-per-file-ignores", Kind.PER_FILE, "More glob = [codes] pairs, added to per-file-ignores.", {}),
     Setting("exclude", Kind.GLOBS, "Path patterns not to check (replaces the default list).", DEFAULT_EXCLUDE),
     Setting("extend-exclude", Kind.GLOBS, "Path patterns not to check, on top of `exclude`.", ()),
-    Setting("max-file-size", Kind.SIZE, "Files larger than this are reported as TL000 and not read (bytes, or "
-            "a number with kB/MB/GB).", MAX_FILE_SIZE),
+    Setting("max-file-size", Kind.SIZE, f"Files larger than this are reported as {PARSE_ERROR.code} and not read "
+            "(bytes, or a number with kB/MB/GB).", MAX_FILE_SIZE),
 )}
 SELECTION_KEYS = ("select", "extend-select", "ignore", "extend-ignore")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import traceback
 from typing import Any, NoReturn
 
 import click
@@ -62,6 +61,8 @@ def require_torch(command: str) -> None:
 def internal_error(error: BaseException) -> None:
     """A bug of tllint outside any one file: one line asking for a report; the traceback with `--verbose`."""
     if verbose():
+        import traceback
+
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
     click.echo(f"tllint: internal error: {type(error).__name__}: {error} (a bug in tllint: please report it at "
                f"{REPOSITORY_URL}/issues{'' if verbose() else '; --verbose shows the traceback'})", err=True)

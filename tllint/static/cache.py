@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Callable, Iterable
@@ -175,7 +174,7 @@ def _create(name: str, data: bytes, folder: int) -> None:
 
 def _write_atomically(name: str, data: bytes, folder: int) -> None:
     """A new temporary file renamed over `name`: the rename replaces a link of that name, never follows it."""
-    temporary = f"{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    temporary = f"{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     descriptor = os.open(temporary, _CREATE, 0o644, dir_fd=folder)
     try:
         with open(descriptor, "wb", closefd=True) as out:

@@ -20,9 +20,12 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tllint.config import Config, Resolver
-from tllint.static.gitignore import IgnoreFile, ignored
+
+if TYPE_CHECKING:
+    from tllint.static.gitignore import IgnoreFile
 
 SOURCE_SUFFIXES = (".py",)  # the file names a walk picks up
 
@@ -59,6 +62,8 @@ def discover(paths: Sequence[str], resolver: Resolver, force_exclude: bool = Fal
 
 
 def _walk(root: str, resolver: Resolver, seen: set[str]) -> Iterator[Target | str]:
+    from tllint.static.gitignore import IgnoreFile, ignored  # walks only: pre-commit names its files
+
     top = os.path.abspath(root)
     stack: list[tuple[str, str, list[IgnoreFile]]] = [(root, top, _outer_ignores(top))]
     while stack:
@@ -145,6 +150,8 @@ def _outer_ignores(top: str) -> list[IgnoreFile]:
         chain.append(folder)
         if os.path.exists(os.path.join(folder, ".git")):
             break
+    from tllint.static.gitignore import IgnoreFile
+
     loaded = (IgnoreFile.read(Path(folder) / ".gitignore", folder) for folder in reversed(chain))
     return [ignore for ignore in loaded if ignore is not None]
 

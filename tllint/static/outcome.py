@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import traceback
 from dataclasses import dataclass, field
 
 from tllint import REPOSITORY_URL
@@ -36,4 +35,6 @@ class FileOutcome:
         self.problems.append(f"{path}: internal error{where}: {type(error).__name__}: {error} (a bug in tllint: "
                              f"please report it with this file at {REPOSITORY_URL}/issues; --verbose shows the "
                              f"traceback)")
+        import traceback
+
         self.details.append("".join(traceback.format_exception(type(error), error, error.__traceback__)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -180,6 +179,8 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 
 def _ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the checker, which stops them: no traceback from an idle worker."""
+    import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
