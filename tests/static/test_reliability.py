@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 import tllint.static.engine as engine
-from tests.helpers import REPO, SEED_RIGHT, SEED_WRONG, SEED_WRONG_LINE, run_tllint
+from tests.helpers import REPO, SEED_RIGHT, SEED_WRONG, SEED_WRONG_LINE, permission_bits_apply, run_tllint
 from tllint.cli import main
 from tllint.static.cache import CACHE_DIR
 from tllint.static.gitignore import IgnoreFile, ignored
@@ -38,21 +38,8 @@ def write(folder: Path, name: str, text: str = SEED_WRONG) -> Path:
     return path
 
 
-DROP_PERMISSION_OVERRIDES = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
-
-
-def unprivileged_prefix() -> list[str]:
-    """What makes permission bits apply to the command: nothing for a normal user; for root (root reads any
-    folder, so a mode-0 folder would not be unreadable), dropping the two capabilities that override them."""
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        pytest.skip("tests run as root and setpriv is missing: no folder can be made unreadable")
-    return DROP_PERMISSION_OVERRIDES
-
-
 def run_unprivileged(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*unprivileged_prefix(), sys.executable, "-m", "tllint", "check", *args], cwd=cwd,
+    return subprocess.run([*permission_bits_apply(), sys.executable, "-m", "tllint", "check", *args], cwd=cwd,
                           env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=60)
 
 
@@ -62,7 +49,7 @@ def locked(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "locked"
     write(folder, "inside.py")
     folder.chmod(0)
-    probe = subprocess.run([*unprivileged_prefix(), sys.executable, "-c", f"import os; os.listdir({str(folder)!r})"],
+    probe = subprocess.run([*permission_bits_apply(), sys.executable, "-c", f"import os; os.listdir({str(folder)!r})"],
                            capture_output=True)
     if probe.returncode == 0:
         folder.chmod(0o755)

@@ -86,6 +86,8 @@ def check_command(paths: tuple[str, ...], **given: Any) -> None:
     options = CheckOptions(**{f.name: given.pop(f.name) for f in fields(CheckOptions)})
     try:
         layer = command_line_layer(given)
+        if given:  # an option declared above that is neither a setting nor a field of CheckOptions
+            raise TypeError(f"options with no field in CheckOptions: {', '.join(sorted(given))}")
         _static_selectors_only(layer)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error

@@ -31,11 +31,12 @@ for p in model.parameters():
 ## Known limits
 A file is analysed when it mentions a word some enabled rule needs (`requires_grad`, `parameters(`,
 `torchvision`, ...); one that never does is skipped from its bytes, whatever its syntax or encoding, and left to
-your general linter. Only the first syntax error of a file is reported. The verdict is that of the Python running tllint (its own
-parser and compiler): a file using syntax newer than that Python (PEP 695 `type` statements and generics under
-3.11) is reported too, with the version in the message; run tllint with the Python the project targets (with
-pre-commit, `language_version` on the hook). A valid file nested too deeply for the parser's tree (far beyond
-what people write) is reported as not checked. Notebooks (`.ipynb`) are not read yet.
+your general linter. Only the first syntax error of a file is reported. The verdict is that of the Python
+running tllint (its own parser and compiler): a file using syntax newer than that Python (PEP 695 `type`
+statements and generics under 3.11) is reported too, with the version in the message; run tllint with the
+Python the project targets (with pre-commit, `language_version` on the hook). A valid file nested too deeply
+for the parser's tree (far beyond what people write) is reported as not checked. Notebooks (`.ipynb`) are not
+read yet.
 """
 
 from __future__ import annotations
