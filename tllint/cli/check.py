@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,9 @@ def _check_stdin(config: Config, options: CheckOptions, result: RunResult) -> No
     result.add(outcome, codes)
 
 
-def _warn(options: CheckOptions) -> Any:
+def _warn(options: CheckOptions) -> Callable[[str], None]:
+    """Print a warning on stderr, unless --silent."""
+
     def warn(message: str) -> None:
         if not options.silent:
             click.echo(f"tllint: warning: {message}", err=True)
