@@ -70,8 +70,8 @@ class CheckOptions:
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only (no summary, no notes).")
 @click.option("-s", "--silent", is_flag=True, help="Print nothing on stdout; the exit code tells.")
 @click.option("--stdin-filename", type=str, metavar="PATH",
-              help="The name of the file read from stdin (`-`): configuration, per-file-ignores and excludes apply "
-                   "to it.")
+              help="The name of the file read from stdin (`-`): its configuration and per-file-ignores apply (and, "
+                   "with --force-exclude, its excludes).")
 @click.option("--show-settings", is_flag=True, help="Print the effective settings and where each comes from.")
 @click.option("--show-files", is_flag=True,
               help="List the files that would be checked, and those skipped because they hold no training code.")
@@ -83,7 +83,9 @@ class CheckOptions:
 @click.option("-v", "--verbose", is_flag=True, expose_value=False, is_eager=True, callback=set_verbose,
               help="Show the traceback of internal errors.")
 def check_command(paths: tuple[str, ...], **given: Any) -> None:
-    """Check training scripts for transfer-learning and fine-tuning mistakes."""
+    """Check training scripts for transfer-learning and fine-tuning mistakes.
+
+    PATHS are files or folders (default: the current folder); `-` reads the source from stdin."""
     options = CheckOptions(**{f.name: given.pop(f.name) for f in fields(CheckOptions)})
     try:
         layer = command_line_layer(given)
