@@ -1,6 +1,7 @@
 """tllint against TorchFix and ruff on the same folder, interleaved, several repetitions.
 
-    python bench/compare.py DIR [--repeat 3] [--sample K] [--torchfix PATH] [--skip-torchfix]
+    python bench/compare.py DIR [--repeat 3] [--sample K] [--torchfix PATH] [--skip-torchfix] [--baseline TREE]
+    python bench/compare.py --precommit-only [--baseline TREE]
 
 For each tool: median wall time, CPU time (user + system of the process and its children, from wait4),
 peak RSS, files/s, and the ratios tllint/TorchFix and tllint/ruff (wall time; below 1 means tllint is faster).
@@ -81,12 +82,18 @@ def script(lines: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folder", type=Path, nargs="?", default=Path("."))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sample", type=int, default=1, metavar="K")
     parser.add_argument("--torchfix", help="path of the torchfix executable")
     parser.add_argument("--skip-torchfix", action="store_true")
+    parser.add_argument("--precommit-only", action="store_true", help="only the pre-commit case")
+    parser.add_argument("--baseline", type=Path, help="another tllint source tree, for the pre-commit case")
     args = parser.parse_args()
+    if args.precommit_only:
+        with tempfile.TemporaryDirectory() as scratch:
+            precommit(Path(scratch), baseline=args.baseline)
+        return
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.folder.resolve() if args.sample == 1 else sample(args.folder.resolve(), args.sample,
                                                                         Path(scratch) / "sample")
@@ -113,30 +120,39 @@ def main() -> None:
                 ratio = medians["tllint"] / medians[other]
                 verdict = f"{1 / ratio:.1f}x faster" if ratio < 1 else f"{ratio:.1f}x slower"
                 print(f"tllint/{other} wall ratio: {ratio:.3f} (tllint is {verdict})")
-        precommit(Path(scratch))
+        precommit(Path(scratch), baseline=args.baseline)
 
 
-def precommit(scratch: Path, repeat: int = 11) -> None:
+def precommit(scratch: Path, repeat: int = 11, baseline: Path | None = None) -> None:
     """One 500-line script through the hook's entry point, a fresh process each time, in a virtualenv that holds
-    what pre-commit installs (tllint, click, pathspec; bytecode compiled by pip), so the machine's own
-    site-packages and settings are not measured. Changed file: its cache entry is gone. Unchanged: cached."""
-    venv = scratch / "hook-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(REPO)], check=True, stderr=subprocess.DEVNULL)
-    hook = yaml_entry(REPO / ".pre-commit-hooks.yaml")
-    path = scratch / "train.py"
-    path.write_text(script(500))
-    command = [str(venv / "bin" / hook[0]), *hook[1:], path.name]
-    print(f"pre-commit entry point: {' '.join(hook)} (median of {repeat} runs after one warm-up)")
+    what pre-commit installs (tllint and its dependencies; bytecode compiled by pip), so the machine's own
+    site-packages and settings are not measured. Changed file: its cache entry is gone. Unchanged: cached.
+    With `baseline` (another tllint source tree), both builds run interleaved, each in its own virtualenv and
+    folder, so that load drifts hit both alike."""
+    trees = {"this": REPO, **({"baseline": baseline} if baseline is not None else {})}
+    commands, folders = {}, {}
+    for name, tree in trees.items():
+        venv = scratch / f"hook-venv-{name}"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(tree)], check=True, stderr=subprocess.DEVNULL)
+        hook = yaml_entry(tree / ".pre-commit-hooks.yaml")
+        folders[name] = scratch / f"project-{name}"
+        folders[name].mkdir()
+        (folders[name] / "train.py").write_text(script(500))
+        commands[name] = [str(venv / "bin" / hook[0]), *hook[1:], "train.py"]
+        print(f"pre-commit entry point ({name}: {tree}): {' '.join(hook)}")
+    print(f"median of {repeat} runs after one warm-up, builds interleaved")
     for label, keep_cache in (("changed file", False), ("unchanged file, cached", True)):
-        walls = []
+        walls: dict[str, list[float]] = {name: [] for name in trees}
         for _ in range(repeat + 1):
-            if not keep_cache:
-                shutil.rmtree(scratch / ".tllint_cache", ignore_errors=True)
-            walls.append(measure(command, cwd=scratch, env=HOOK_ENV).wall)
-        walls = walls[1:]
-        print(f"pre-commit, one 500-line file ({label}): median {statistics.median(walls) * 1000:.0f} ms, "
-              f"max {max(walls) * 1000:.0f} ms")
+            for name in trees:
+                if not keep_cache:
+                    shutil.rmtree(folders[name] / ".tllint_cache", ignore_errors=True)
+                walls[name].append(measure(commands[name], cwd=folders[name], env=HOOK_ENV).wall)
+        for name, measured in walls.items():
+            measured = measured[1:]
+            print(f"pre-commit, one 500-line file ({label}, {name}): median "
+                  f"{statistics.median(measured) * 1000:.0f} ms, max {max(measured) * 1000:.0f} ms")
 
 
 def yaml_entry(hooks: Path) -> list[str]:

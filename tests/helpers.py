@@ -51,6 +51,21 @@ def run_tllint(*args: str, cwd: Path | None = None, timeout: float = 120,
                           capture_output=True, text=True, timeout=timeout)
 
 
+def permission_bits_apply() -> list[str]:
+    """A command prefix under which file permission bits apply: nothing for a normal user; for root (who reads any
+    file, so a mode-0 file is not unreadable) `setpriv` dropping the two capabilities that override them. Empty
+    list and a skip (pytest) when that cannot be done."""
+    import shutil
+
+    import pytest
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("tests run as root and setpriv is missing: no file can be made unreadable")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
 def load_module(path: Path) -> ModuleType:
     """Import a fixture file by its path (no `sys.path` edits), as a fresh module."""
     spec = importlib.util.spec_from_file_location(f"fixture_{path.stem}", path)

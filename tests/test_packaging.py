@@ -22,3 +22,7 @@ def test_wheel_ships_the_index_every_rule_module_and_the_architecture_table(tmp_
     modules = {info.module.replace(".", "/") + ".py" for info in catalog().values()}
     assert modules <= names, sorted(modules - names)
     assert not any(name.startswith(("tests/", "fixtures/", "tools/", "rules/")) for name in names)
+    [entry_points] = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[flake8.extension]\nTL = tllint.flake8_plugin:TllintChecker" in text  # flake8 finds the plugin
+    assert "[console_scripts]\ntllint = tllint.cli:main" in text

@@ -1,18 +1,39 @@
-"""`[tool.tllint]` configuration: which codes run, per-file ignores and excludes.
+"""Configuration files, as ruff has them: which file governs a path, what it says, and the command line on top.
 
-The file is found by walking up from the checked paths (the first `pyproject.toml` with a `[tool.tllint]`
-table wins); `--config FILE` names it explicitly. Unknown keys or codes are errors, never ignored silently.
+A file is governed by the closest configuration above it: in each folder, walking up from the file's, the first of
+`.tllint.toml`, `tllint.toml` (keys at the top level) and `pyproject.toml` (keys under `[tool.tllint]`; a
+`pyproject.toml` without that table is passed over). `--config FILE` names one file for every path, of either
+kind. Patterns in `exclude` and `per-file-ignores` are relative to the folder of the file that sets them (the
+current folder when there is none). The keys are those of `tllint.settings.SETTINGS`; an unknown key or code is
+an error naming it, never ignored.
+
+Rule selection follows ruff's layering: the defaults, then the file, then the command line. A layer that sets
+`select` starts afresh; `extend-select` adds; `ignore` removes; within one layer the more specific code or prefix
+wins (`select = ["TL0"]`, `ignore = ["TL01"]`, `extend-select = ["TL012"]` keeps TL012).
 """
 
 from __future__ import annotations
 
-import fnmatch
+import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
-from tllint.findings.registry import Half, catalog
+from tllint.findings.registry import Half, RuleInfo, catalog
+from tllint.globs import PerFileIgnores, compile_globs
+from tllint.settings import (
+    DEFAULT_EXCLUDE,
+    SELECTION_KEYS,
+    SETTINGS,
+    ConfigError,
+    combine,
+    from_file,
+    validate_codes,
+)
 from tllint.static.rules.parse_error import PARSE_ERROR
 
 if sys.version_info >= (3, 11):
@@ -20,158 +41,254 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-KNOWN_KEYS = frozenset({"select", "ignore", "extend-select", "per-file-ignores", "exclude"})
-DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "build", "dist",
-                   "node_modules", ".eggs", "*.egg-info", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-                   ".tllint_cache", "site-packages")
+CONFIG_FILES = (".tllint.toml", "tllint.toml", "pyproject.toml")  # in each folder, the first one present wins
+DEFAULT_ORIGIN = "default"
+_DEFAULT_SELECTION = MappingProxyType({"select": SETTINGS["select"].default})
+_RUNTIME_SELECTION = MappingProxyType({"select": ("TL1",)})  # `tllint audit` / `run` report every runtime code
+COMMAND_LINE = "command line"
 
-
-class ConfigError(Exception):
-    """A configuration problem the user must fix; the CLI exits 2 with this message."""
+__all__ = ["CONFIG_FILES", "DEFAULT_EXCLUDE", "Config", "ConfigError", "Layer", "Resolver", "config_file_in",
+           "find_config", "load_config", "read_file", "validate_codes"]
 
 
 @dataclass(frozen=True)
+class Layer:
+    """The settings one source gives (only the keys it sets), and where they come from."""
+
+    origin: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, origin: str, **values: Any) -> Layer:
+        """A layer from keyword arguments (`extend_select=("TL012",)` for `extend-select`)."""
+        return cls(origin, {key.replace("_", "-"): value for key, value in values.items()})
+
+
 class Config:
-    select: tuple[str, ...] = ("TL0",)
-    ignore: tuple[str, ...] = ()
-    extend_select: tuple[str, ...] = ()
-    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    exclude: tuple[str, ...] = ()
-    root: Path = field(default_factory=Path.cwd)  # the folder paths in `exclude` and per-file-ignores are relative to
-    source: Path | None = None
+    """The effective settings for the paths one configuration file governs: its layer, then the command line's.
 
-    def enabled_codes(self) -> frozenset[str]:
-        """Static codes that run: selected by code or prefix; opt-in rules only when named or selected by an
-        explicit prefix other than the family default."""
-        chosen = set()
-        for info in catalog().values():
-            if info.half is not Half.STATIC:
-                continue
-            selectors = self.select + self.extend_select
-            hit = _most_specific(info.code, selectors)
-            if hit is None or (info.opt_in and hit in ("TL", "TL0")):
-                continue
-            ignored = _most_specific(info.code, self.ignore)
-            if ignored is not None and len(ignored) >= len(hit):
-                continue
-            chosen.add(info.code)
-        chosen.add(PARSE_ERROR.code)  # a file that cannot be read is reported whatever is selected
+    `Config(select=("TL001",), root=folder)` makes one as a file with those settings would (underscores for
+    dashes), for tests and tools."""
+
+    def __init__(self, file: Layer | None = None, cli: Layer | None = None, root: Path | None = None,
+                 source: Path | None = None, **settings: Any) -> None:
+        if settings:
+            file = Layer.of("given", **settings)
+        self.file = file or Layer(DEFAULT_ORIGIN)
+        self.cli = cli or Layer(COMMAND_LINE)
+        self.root = root or Path.cwd()  # the folder that patterns are relative to
+        self.source = source
+        unknown = set(self.file.values) - SETTINGS.keys()
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+
+    def value(self, key: str) -> Any:
+        """A setting's effective value: the command line's, else the file's, else the default; `extend-X` values
+        of both layers are added to X (rule selection is layered instead: `enabled_codes`)."""
+        setting = SETTINGS[key]
+        value = self.cli.values.get(key, self.file.values.get(key, setting.default))
+        extension = f"extend-{key}"
+        if extension in SETTINGS and key not in SELECTION_KEYS:
+            for layer in (self.file, self.cli):
+                if extension in layer.values:
+                    value = combine(value, layer.values[extension])
+        return value
+
+    def origin(self, key: str) -> str:
+        for layer in (self.cli, self.file):
+            if key in layer.values:
+                return layer.origin
+        return DEFAULT_ORIGIN
+
+    def enabled_codes(self, half: Half = Half.STATIC) -> frozenset[str]:
+        """The codes of `half` that run. Static runs always include TL000: a file that cannot be read is reported
+        whatever is selected."""
+        infos = [info for info in catalog().values() if info.half is half]
+        layers = [_DEFAULT_SELECTION if half is Half.STATIC else _RUNTIME_SELECTION,
+                  *(_for_half(values, infos) for values in (self.file.values, self.cli.values))]
+        chosen = {info.code for info in infos if _selected(info, layers)}
+        if half is Half.STATIC:
+            chosen.add(PARSE_ERROR.code)
         return frozenset(chosen)
 
-    def runtime_codes(self) -> frozenset[str]:
-        """Runtime codes that report (`tllint audit`, `tllint run`): every one unless `select` names some
-        (a selection of static codes only leaves the runtime default, `TL1`), minus `ignore`."""
-        codes = [info.code for info in catalog().values() if info.half is Half.RUNTIME]
-        selectors = self.select + self.extend_select
-        if not any(_most_specific(code, selectors) for code in codes):
-            selectors = (*selectors, "TL1")
-        chosen = set()
-        for code in codes:
-            hit = _most_specific(code, selectors)
-            ignored = _most_specific(code, self.ignore)
-            if hit is not None and (ignored is None or len(ignored) < len(hit)):
-                chosen.add(code)
-        return frozenset(chosen)
+    def codes_for(self, path: Path | str, codes: frozenset[str]) -> frozenset[str]:
+        """`codes` without those `per-file-ignores` disables for `path`."""
+        dropped = self._per_file_ignores.dropped(self.relative(path))
+        return frozenset(code for code in codes if not code.startswith(dropped)) if dropped else codes
 
-    def codes_for(self, path: Path, codes: frozenset[str]) -> frozenset[str]:
-        relative = _relative(path, self.root)
-        dropped = {code for pattern, ignores in self.per_file_ignores.items() if _matches(relative, pattern)
-                   for code in codes if any(code.startswith(i) for i in ignores)}
-        return codes - dropped
+    def excluded(self, path: Path | str) -> bool:
+        return self._exclude is not None and self._exclude.match(self.relative(path)) is not None
 
-    def excluded(self, path: Path) -> bool:
-        relative = _relative(path, self.root)
-        return any(_matches(relative, pattern) for pattern in self.exclude)
+    @property
+    def max_file_size(self) -> int:
+        return int(self.value("max-file-size"))
 
+    def relative(self, path: Path | str) -> str:
+        """`path` relative to the configuration's folder, with `/`; as given when it lies outside."""
+        absolute = os.path.abspath(path)
+        relative = os.path.relpath(absolute, self._root)
+        if relative == ".." or relative.startswith(".." + os.sep):
+            relative = os.fspath(path)
+        return relative.replace(os.sep, "/")
 
-def _most_specific(code: str, prefixes: Iterable[str]) -> str | None:
-    matching = [p for p in prefixes if code.startswith(p) or p == "ALL"]
-    return max(matching, key=lambda p: 0 if p == "ALL" else len(p)) if matching else None
+    @cached_property
+    def _root(self) -> str:
+        return os.path.abspath(self.root)
 
+    @cached_property
+    def _exclude(self) -> Any:
+        return compile_globs(self.value("exclude"))
 
-def _relative(path: Path, root: Path) -> PurePosixPath:
-    try:
-        return PurePosixPath(path.resolve().relative_to(root.resolve()).as_posix())
-    except ValueError:
-        return PurePosixPath(path.as_posix())
+    @cached_property
+    def _per_file_ignores(self) -> PerFileIgnores:
+        return PerFileIgnores(self.value("per-file-ignores"))
 
 
-def _matches(path: PurePosixPath, pattern: str) -> bool:
-    """A glob against the whole relative path, or against any trailing part / directory name."""
-    pattern = pattern.rstrip("/")
-    text = str(path)
-    if fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(text, f"{pattern}/*"):
-        return True
-    parts = path.parts
-    return any(fnmatch.fnmatch(part, pattern) for part in parts) or any(
-        fnmatch.fnmatch("/".join(parts[i:]), pattern) for i in range(1, len(parts))
-    )
+def _for_half(values: Mapping[str, Any], infos: Sequence[RuleInfo]) -> Mapping[str, Any]:
+    """A layer as one half reads it: a `select` that names codes of the other half only (`["TL001"]`, read by
+    `tllint audit`) leaves this half at its default; an empty one selects nothing in either."""
+    select = values.get("select")
+    if not select or any(_most_specific(info.code, select) for info in infos):
+        return values
+    return {key: value for key, value in values.items() if key != "select"}
 
 
-def validate_codes(codes: Iterable[str], where: str) -> tuple[str, ...]:
-    """Codes or code prefixes (`TL001`, `TL0`, `TL`, `ALL`); anything else is an error naming it."""
-    out = []
-    for raw in codes:
-        code = raw.strip().upper()
-        if not code:
-            continue
-        if code != "ALL" and not any(known.startswith(code) for known in catalog()):
-            raise ConfigError(f"{where}: unknown rule code or prefix {raw!r}; `tllint rule --all` lists them")
-        out.append(code)
-    return tuple(out)
+def _selected(info: RuleInfo, layers: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the code is on after every layer; a layer with no selector for it leaves it as it was."""
+    state = False
+    for values in layers:
+        select = values.get("select")
+        chosen = _most_specific(info.code, (*(select or ()), *values.get("extend-select", ())))
+        if chosen is not None and info.opt_in and chosen in ("TL", "TL0"):
+            chosen = None  # an opt-in rule runs only when named, or selected by ALL or a narrower prefix
+        ignored = _most_specific(info.code, (*values.get("ignore", ()), *values.get("extend-ignore", ())))
+        if chosen is not None and (ignored is None or _specificity(chosen) > _specificity(ignored)):
+            state = True
+        elif ignored is not None or select is not None:
+            state = False
+    return state
 
 
-def find_config(paths: Sequence[Path]) -> Path | None:
-    """The nearest pyproject.toml with a [tool.tllint] table, walking up from the first checked path."""
-    start = (paths[0] if paths else Path.cwd()).resolve()
-    folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and "tool" in (data := _read_toml(pyproject)) and "tllint" in data["tool"]:
-            return pyproject
-    return None
+def _most_specific(code: str, selectors: Iterable[str]) -> str | None:
+    matching = [s for s in selectors if s == "ALL" or code.startswith(s)]
+    return max(matching, key=_specificity) if matching else None
 
 
-def _read_toml(path: Path) -> dict:
+def _specificity(selector: str) -> int:
+    return 0 if selector == "ALL" else len(selector)
+
+
+# --- files ------------------------------------------------------------------------------------------------------
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except (OSError, tomllib.TOMLDecodeError, RecursionError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read configuration: {error}") from error
 
 
-def load_config(path: Path | None) -> Config:
-    if path is None:
-        return Config()
+def _tllint_table(data: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    """The `[tool.tllint]` table, None when absent; an error when `tool` or `tool.tllint` is not a table."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: `tool` must be a table")
+    table = tool.get("tllint")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: `[tool.tllint]` must be a table of settings, not {type(table).__name__} "
+                          f"{table!r}")
+    return table
+
+
+def read_file(path: Path, explicit: bool = False) -> tuple[dict[str, Any], str]:
+    """The settings table of a configuration file and a description of where it was read. `pyproject.toml` (or,
+    with `--config`, any file with a `[tool.tllint]` table) holds them under `[tool.tllint]`; `tllint.toml` and
+    `.tllint.toml` at the top level."""
     data = _read_toml(path)
-    table = data.get("tool", {}).get("tllint", {}) if path.name == "pyproject.toml" else data
-    if path.name == "pyproject.toml" and "tllint" not in data.get("tool", {}):
+    table = _tllint_table(data, path) if path.name == "pyproject.toml" or explicit else None
+    if table is not None:
+        return table, f"{path} [tool.tllint]"
+    if path.name == "pyproject.toml":
         raise ConfigError(f"{path}: has no [tool.tllint] table")
-    unknown = sorted(set(table) - KNOWN_KEYS)
+    return data, str(path)
+
+
+def load_config(path: Path | None, cli: Layer | None = None, explicit: bool = False) -> Config:
+    """The configuration a file gives (the defaults for None), with the command-line layer on top."""
+    cli = cli or Layer(COMMAND_LINE)
+    if path is None:
+        return Config(cli=cli)
+    table, origin = read_file(path, explicit)
+    unknown = sorted(set(table) - SETTINGS.keys())
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) in [tool.tllint]: {', '.join(unknown)} "
-                          f"(known: {', '.join(sorted(KNOWN_KEYS))})")
-    where = f"{path} [tool.tllint]"
-    per_file = table.get("per-file-ignores", {})
-    if not isinstance(per_file, dict):
-        raise ConfigError(f"{where}: per-file-ignores must be a table of glob = [codes]")
-    return Config(
-        select=validate_codes(_strings(table, "select", where), f"{where} select") or ("TL0",),
-        ignore=validate_codes(_strings(table, "ignore", where), f"{where} ignore"),
-        extend_select=validate_codes(_strings(table, "extend-select", where), f"{where} extend-select"),
-        per_file_ignores={glob: validate_codes(codes, f"{where} per-file-ignores") for glob, codes in
-                          ((g, _string_list(c, f"{where} per-file-ignores.{g}")) for g, c in per_file.items())},
-        exclude=_strings(table, "exclude", where),
-        root=path.parent,
-        source=path,
-    )
+        hint = " (this file holds the keys at the top level, without [tool.tllint])" if "tool" in unknown else ""
+        raise ConfigError(f"{origin}: unknown key(s) {', '.join(unknown)}{hint}; known: "
+                          f"{', '.join(sorted(SETTINGS))}")
+    values = {key: from_file(SETTINGS[key], value, f"{origin} {key}") for key, value in table.items()}
+    return Config(Layer(origin, values), cli, root=path.parent.absolute(), source=path)
 
 
-def _strings(table: dict, key: str, where: str) -> tuple[str, ...]:
-    return _string_list(table.get(key, []), f"{where} {key}")
+def config_file_in(folder: Path, names: Collection[str] | None = None) -> Path | None:
+    """The configuration file of this folder itself, if any (a `pyproject.toml` counts with [tool.tllint] only);
+    `names`, when known, are the folder's entries (saving a stat per candidate)."""
+    for name in CONFIG_FILES:
+        candidate = folder / name
+        if (names is not None and name not in names) or not candidate.is_file():
+            continue
+        if name != "pyproject.toml" or _tllint_table(_read_toml(candidate), candidate) is not None:
+            return candidate
+    return None
 
 
-def _string_list(value: object, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where}: expected a list of strings")
-    return tuple(value)
+def find_config(start: Path) -> Path | None:
+    """The closest configuration file to `start` (a file or a folder), walking up."""
+    start = Path(os.path.abspath(start))
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        found = config_file_in(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+class Resolver:
+    """Which configuration governs each path: `--config` for all, else the closest file above it; the command line
+    on top. Looked up once per folder."""
+
+    def __init__(self, cli: Layer | None = None, forced: Path | None = None) -> None:
+        self.cli = cli or Layer(COMMAND_LINE)
+        self.forced = load_config(forced, self.cli, explicit=True) if forced is not None else None
+        self._folders: dict[str, Config] = {}
+        self._files: dict[Path, Config] = {}
+
+    def for_path(self, path: Path | str, is_dir: bool = False) -> Config:
+        absolute = os.path.abspath(path)
+        return self.for_folder(absolute if is_dir else os.path.dirname(absolute))
+
+    def for_folder(self, folder: str, names: Collection[str] | None = None) -> Config:
+        """The configuration of the files in `folder` (absolute); `names` are its entries, when known."""
+        if self.forced is not None:
+            return self.forced
+        walked = []
+        config = None
+        current = folder
+        while config is None:
+            config = self._folders.get(current)
+            if config is not None:
+                break
+            walked.append(current)
+            found = config_file_in(Path(current), names if current == folder else None)
+            if found is not None:
+                config = self._files.get(found) or self._files.setdefault(found, load_config(found, self.cli))
+            elif os.path.dirname(current) == current:
+                config = self._default()
+            else:
+                current = os.path.dirname(current)
+        for each in walked:
+            self._folders[each] = config
+        return config
+
+    def _default(self) -> Config:
+        return self._files.get(Path()) or self._files.setdefault(Path(), Config(cli=self.cli))

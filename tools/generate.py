@@ -1,5 +1,6 @@
-"""Write what is derived from the rule registry: `tllint/findings/index.json`, the pages in `rules/`, and the rule
-tables in README.md. `--check` writes nothing and exits 1 when any of them is stale (the contract test runs it).
+"""Write what is derived from the rule registry and the settings table: `tllint/findings/index.json`, the pages in
+`rules/`, and the rule and configuration tables in README.md. `--check` writes nothing and exits 1 when any of
+them is stale (the contract test runs it).
 
     python tools/generate.py [--check]
 """
@@ -16,17 +17,28 @@ sys.path.insert(0, str(REPO))
 
 from tllint.findings.pages import rule_page  # noqa: E402
 from tllint.findings.registry import INDEX_FILE, Half, Rule, index_text, rules  # noqa: E402
+from tllint.settings import SETTINGS, render  # noqa: E402
 
 INDEX = REPO / "tllint" / "findings" / INDEX_FILE
 PAGES = REPO / "rules"
 README = REPO / "README.md"
 TABLE = re.compile(r"(<!-- rules:(?P<half>static|runtime) -->\n).*?(<!-- /rules -->)", re.DOTALL)
+SETTINGS_TABLE = re.compile(r"(<!-- settings -->\n).*?(<!-- /settings -->)", re.DOTALL)
 
 
 def rule_table(selected: list[Rule]) -> str:
     """The README table of one half: code, name, severity and summary, from the registry."""
     rows = ["| code | name | severity | what it catches |", "|---|---|---|---|"]
     rows += [f"| {r.info.code} | {r.info.name} | {r.info.severity.value} | {r.info.summary} |" for r in selected]
+    return "\n".join(rows) + "\n"
+
+
+def settings_table() -> str:
+    """The README table of configuration keys, from `tllint.settings.SETTINGS`."""
+    rows = ["| key | `tllint check` option | what it does | default |", "|---|---|---|---|"]
+    for setting in SETTINGS.values():
+        option = f"`--{setting.key}`" if setting.option else "-"
+        rows.append(f"| `{setting.key}` | {option} | {setting.help} | `{render(setting.default)}` |")
     return "\n".join(rows) + "\n"
 
 
@@ -37,8 +49,8 @@ def expected_files() -> dict[Path, str]:
         page = rule_page(registered.info)
         files[PAGES / page.file_name] = page.text
     readme = README.read_text(encoding="utf-8")
-    files[README] = TABLE.sub(
-        lambda m: m.group(1) + rule_table(rules(Half(m.group("half")))) + m.group(3), readme)
+    readme = TABLE.sub(lambda m: m.group(1) + rule_table(rules(Half(m.group("half")))) + m.group(3), readme)
+    files[README] = SETTINGS_TABLE.sub(lambda m: m.group(1) + settings_table() + m.group(2), readme)
     return files
 
 

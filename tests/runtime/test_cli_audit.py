@@ -60,7 +60,7 @@ def test_usage_error_exits_2() -> None:
         (("factories:transfer_learning", "--input-shape", "2,5"), "the audit failed: the model raised"),
         (("factories:exits",), "the factory exited with status 5"),
         (("factories:lazy_model",), "uninitialised lazy modules (`0`): run one forward first"),
-        (("factories:frozen_head_mlp", "--select", "TL9"), "unknown rule code or prefix 'TL9'"),
+        (("factories:frozen_head_mlp", "--select", "TL8"), "unknown rule code or prefix 'TL8'"),
     ],
 )
 def test_usage_errors_in_process(

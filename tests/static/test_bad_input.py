@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_tllint
+from tests.helpers import REPO, permission_bits_apply, run_tllint
 from tllint.config import Config
 from tllint.static.engine import check_source
+from tllint.static.outcome import Skipped
 
 CODES = Config().enabled_codes()
 FREEZE_AFTER = (
@@ -60,9 +62,22 @@ def test_undecodable_bytes_are_tl000_with_their_position() -> None:
     assert "utf-8" in finding.message
 
 
-def test_unknown_coding_cookie_is_tl000() -> None:
-    [finding] = check_source(b"# coding: klingon\nimport torch\n", "x.py", CODES).findings
-    assert finding.code == "TL000"
+@pytest.mark.parametrize("cookie", ["klingon", "punycode", "undefined", "hex", "rot13"])
+def test_a_coding_cookie_that_cannot_decode_source_is_tl000(cookie: str) -> None:
+    """Unknown codecs, and known ones that are no text encoding or fail on any source, are the file's problem."""
+    outcome = check_source(f"# coding: {cookie}\nmodel.requires_grad = False\n".encode(), "x.py", CODES)
+    assert not outcome.problems
+    [finding] = outcome.findings
+    assert (finding.code, finding.span.line) == ("TL000", 1)
+    assert cookie in finding.message
+
+
+def test_a_file_without_training_words_is_skipped_from_its_bytes_even_when_broken() -> None:
+    """TL000 is reported for the files tllint analyses; one that never mentions the training words is left to
+    the general linter, whatever its encoding or syntax."""
+    for data in (b"# coding: klingon\nimport torch\n", b"def broken(:\n", b"x = '\xff'\n"):
+        outcome = check_source(data, "x.py", CODES)
+        assert (outcome.findings, outcome.skipped) == ([], Skipped.NO_TRAINING_CODE), data
 
 
 def test_deep_nesting_does_not_crash() -> None:
@@ -83,14 +98,17 @@ def test_long_valid_chains_are_analysed(deep: str) -> None:
     assert codes(data) == [("TL001", 5)]
 
 
-@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root can read any file")
+@pytest.mark.skipif(sys.platform == "win32", reason="permission bits are POSIX")
 def test_unreadable_file_is_an_error_and_the_rest_runs(tmp_path: Path) -> None:
     secret = tmp_path / "secret.py"
     secret.write_text(FREEZE_AFTER)
     secret.chmod(0)
     (tmp_path / "train.py").write_text(FREEZE_AFTER)
-    result = run_tllint("check", "--format", "json", ".", cwd=tmp_path)
-    assert result.returncode == 2 and "secret.py" in result.stderr
+    result = subprocess.run([*permission_bits_apply(), sys.executable, "-m", "tllint", "check", "--format", "json",
+                             "--no-cache", "."], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 2
+    assert result.stderr == "tllint: error: secret.py: cannot read: Permission denied\n"
     assert [f["path"] for f in json.loads(result.stdout)] == ["train.py"]
 
 

@@ -44,7 +44,7 @@ def test_seed_wrong_order_reports_tl001_at_the_loop_and_exits_1(tmp_path: Path) 
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("train.py:6:1: TL001 [error] ")
     assert "    6 | for name, param in model.named_parameters():" in result.stdout
-    assert "1 finding in 1 file (1 error)." in result.stdout
+    assert "1 finding in 1 file (1 error); 1 file checked." in result.stdout
 
 
 def test_seed_right_order_is_clean_and_exits_0(tmp_path: Path) -> None:
@@ -128,8 +128,10 @@ def test_pyproject_config_is_found_by_walking_up(tmp_path: Path) -> None:
     write(tmp_path, "pyproject.toml", '[tool.tllint]\nignore = ["TL001"]\n')
     write(tmp_path, "pkg/sub/train.py", WRONG_ORDER)
     assert run_tllint("check", "pkg/sub/train.py", cwd=tmp_path).returncode == 0
-    # the command line overrides the file
-    assert run_tllint("check", "--ignore", "TL002", "pkg/sub/train.py", cwd=tmp_path).returncode == 1
+    # the command line is a layer on top of the file, as in ruff: its --ignore adds to the file's, its --select
+    # starts the selection afresh
+    assert run_tllint("check", "--ignore", "TL002", "pkg/sub/train.py", cwd=tmp_path).returncode == 0
+    assert run_tllint("check", "--select", "TL0", "pkg/sub/train.py", cwd=tmp_path).returncode == 1
 
 
 def test_per_file_ignores_and_exclude(tmp_path: Path) -> None:

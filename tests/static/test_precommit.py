@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -57,3 +58,42 @@ def test_hook_fails_on_wrong_order_and_passes_on_right_order(hook_repo: Path, tm
     passing = try_repo(hook_repo, project, home)
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "Passed" in passing.stdout
+
+
+def readme_snippet() -> str:
+    """The pre-commit configuration the README gives users."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [snippet] = [block for block in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if "id: tllint" in block]
+    return snippet
+
+
+def test_the_readme_snippet_works_with_only_the_url_and_revision_replaced(hook_repo: Path, tmp_path: Path) -> None:
+    """The README's snippet, verbatim but for `repo:` (a local clone) and `rev:` (its HEAD commit), through the
+    real `pre-commit run` on staged files: a wrong freeze order is blocked, the right one passes."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, check=True, capture_output=True,
+                          text=True).stdout.strip()
+    snippet = readme_snippet()
+    config = re.sub(r"(repo: )\S+", lambda m: m.group(1) + str(hook_repo), snippet, count=1)
+    config = re.sub(r"(rev: )\S+", lambda m: m.group(1) + head, config, count=1)
+    changed = [(a, b) for a, b in zip(snippet.splitlines(), config.splitlines(), strict=True) if a != b]
+    assert [a.split(":")[0].strip(" -") for a, _ in changed] == ["repo", "rev"]
+    project = tmp_path / "project"
+    project.mkdir()
+    git("init", "-q", cwd=project)
+    (project / ".pre-commit-config.yaml").write_text(config)
+    (project / "train.py").write_text(WRONG_ORDER)
+    git("add", ".pre-commit-config.yaml", "train.py", cwd=project)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["pre-commit", "run", "--color", "never"], cwd=project, capture_output=True,
+                              text=True, env=env, timeout=900)
+
+    blocked = run()
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert "train.py:6:1: TL001" in blocked.stdout
+    (project / "train.py").write_text(RIGHT_ORDER)
+    git("add", "train.py", cwd=project)
+    passing = run()
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "tllint" in passing.stdout and "Passed" in passing.stdout

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tllint.config import Config
-from tllint.output import FORMATS
+from tllint.output import Report, renderer
 from tllint.static.engine import check_source
 
 CODES = Config(select=("ALL",)).enabled_codes()
@@ -46,7 +46,7 @@ def compiles(data: bytes) -> bool:
 def check(data: bytes) -> list[str]:
     result = check_source(data, "generated.py", CODES)
     assert not result.problems, result.problems
-    rendered = FORMATS["json"](result.findings, 1, False)
+    rendered = renderer("json")(Report(result.findings, checked=1))
     assert isinstance(json.loads(rendered), list)
     return [finding.code for finding in result.findings]
 

@@ -24,7 +24,7 @@ from tests.helpers import (
 )
 from tllint.config import Config
 from tllint.findings.model import Finding
-from tllint.findings.registry import rule_info
+from tllint.findings.registry import catalog, rule_info
 from tllint.static.engine import check_source
 from tllint.static.outcome import FileOutcome
 
@@ -32,8 +32,14 @@ CODES = Config().enabled_codes()
 ALL_FIXTURES = sorted(STATIC_FIXTURES.rglob("*.py"))
 
 
+def codes_for(path: Path) -> frozenset[str]:
+    """Every default code, and the folder's own rule when it is opt-in (it would not run otherwise)."""
+    own = catalog().get(path.parent.name)
+    return CODES | {own.code} if own is not None and own.opt_in else CODES
+
+
 def check(path: Path) -> FileOutcome:
-    return check_source(path.read_bytes(), str(path.relative_to(REPO)), CODES)
+    return check_source(path.read_bytes(), str(path.relative_to(REPO)), codes_for(path))
 
 
 def describe(findings: list[Finding]) -> str:

@@ -20,7 +20,7 @@ import tllint.cli.check as check_module
 import tllint.static.engine as engine
 from tests.helpers import REPO, run_tllint
 from tllint.cli import main
-from tllint.config import Config
+from tllint.config import Config, Resolver
 from tllint.static.cache import CACHE_DIR, Cache
 from tllint.static.discovery import discover
 from tllint.static.engine import check_source
@@ -47,18 +47,16 @@ def write(folder: Path, name: str, text: str = WRONG_ORDER) -> Path:
 
 def shown(folder: Path, *args: str) -> list[str]:
     """The files `check` would look at, as displayed, without checking them."""
-    config = Config(root=folder)
     old = Path.cwd()
     os.chdir(folder)
     try:
-        return [t.display for t in discover(args or (".",), config) if not isinstance(t, str)]
+        return [t.display for t in discover(args or (".",), Resolver()) if not isinstance(t, str)]
     finally:
         os.chdir(old)
 
 
 def jobs(folder: Path) -> list[Job]:
-    return [Job(t.path, t.display, CODES) for t in discover([str(folder)], Config(root=folder))
-            if not isinstance(t, str)]
+    return [Job(t.path, t.display, CODES) for t in discover([str(folder)], Resolver()) if not isinstance(t, str)]
 
 
 # --- parallel ---------------------------------------------------------------------------------------------

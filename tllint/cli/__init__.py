@@ -7,11 +7,12 @@ import click
 from tllint import __version__
 from tllint.cli.audit import audit_command
 from tllint.cli.check import check_command
+from tllint.cli.errors import Group
 from tllint.cli.rule import rule_command
 from tllint.cli.run import run_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="tllint")
 def main() -> None:
     """Catch the silent mistakes of transfer learning and fine-tuning in PyTorch code."""

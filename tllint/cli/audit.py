@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-INTERRUPTED = 130  # Ctrl-C, as a shell reports a process killed by SIGINT
+from tllint.cli.errors import EXIT_INTERRUPTED, require_torch
 
 if TYPE_CHECKING:
     from tllint.runtime import Audit
@@ -49,6 +49,7 @@ def audit_command(
     FACTORY, importable from the current directory, returns a model, (model, optimizer), or a dict with
     `model` and optionally `optimizer`, `example_inputs`, `loss_fn`. Exit 1 on error/warning findings.
     """
+    require_torch("audit")
     codes = runtime_codes(Path.cwd(), select, ignore)
     from tllint.runtime import AuditError, audit
     from tllint.runtime.factory import FactoryError, FactoryRaised, load, parse_shape, random_inputs
@@ -69,7 +70,7 @@ def audit_command(
         click.echo(user_traceback(error.__cause__ or error).rstrip(), err=True)
         raise RuntimeUsageError(str(error)) from error
     except KeyboardInterrupt:
-        ctx.exit(INTERRUPTED)
+        ctx.exit(EXIT_INTERRUPTED)
     except Exception as error:
         if raised_by_tllint(error):
             raise RuntimeUsageError(f"internal error: {type(error).__name__}: {error}") from error
@@ -81,11 +82,15 @@ def audit_command(
 
 
 def runtime_codes(near: Path, select: str | None, ignore: str | None) -> frozenset[str]:
-    """The runtime codes to report: `[tool.tllint]` found from `near`, then `--select` / `--ignore`."""
-    from tllint.cli.check import resolve_config
-    from tllint.config import ConfigError
+    """The runtime codes to report: the configuration that governs `near`, then `--select` / `--ignore`."""
+    from tllint.config import COMMAND_LINE, Layer, Resolver
+    from tllint.findings.registry import Half
+    from tllint.settings import ConfigError, validate_codes
 
     try:
-        return resolve_config((str(near),), None, select, ignore, None).runtime_codes()
+        given = {key: validate_codes(value.split(","), f"--{key}")
+                 for key, value in (("select", select), ("ignore", ignore)) if value is not None}
+        config = Resolver(Layer(COMMAND_LINE, given)).for_path(near, near.is_dir())
+        return config.enabled_codes(Half.RUNTIME)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from tllint.cli.audit import emit, runtime_codes
+from tllint.cli.errors import require_torch
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -36,6 +37,7 @@ def run_command(
     the script raises before its first step, tllint audits what it had built: exit 1 when a finding explains
     the error, 2 otherwise. Under torchrun every rank is audited and rank 0 prints.
     """
+    require_torch("run")
     script = None
     if module is None:
         if not args:

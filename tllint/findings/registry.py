@@ -76,6 +76,7 @@ class Rule:
 
     info: RuleInfo
     check: Callable[..., Iterable[Violation]] | None
+    reads_noqa: bool = False  # judges the noqa comments (`FileFacts.noqa`): runs after the others are suppressed
 
 
 _REGISTERED: dict[str, Rule] = {}
@@ -90,21 +91,22 @@ def _half_of(module: str) -> Half:
     raise ValueError(f"a rule must live under tllint/static/rules or tllint/runtime/rules, not in {module}")
 
 
-def _register(info: RuleInfo, check: Callable[..., Iterable[Violation]] | None) -> None:
+def _register(info: RuleInfo, check: Callable[..., Iterable[Violation]] | None, reads_noqa: bool = False) -> None:
     known = _REGISTERED.get(info.code)
     if known is not None and known.info.module != info.module:
         raise ValueError(f"{info.code} is declared twice: in {known.info.module} and in {info.module}")
-    _REGISTERED[info.code] = Rule(info, check)
+    _REGISTERED[info.code] = Rule(info, check, reads_noqa)
 
 
 def rule(code: str, severity: Severity, *, summary: str, triggers: Iterable[str] = (),
-         opt_in: bool = False) -> Callable[[Check], Check]:
-    """Register the decorated check as rule `code`; its name is the function's name with dashes."""
+         opt_in: bool = False, reads_noqa: bool = False) -> Callable[[Check], Check]:
+    """Register the decorated check as rule `code`; its name is the function's name with dashes. A rule with
+    `reads_noqa` judges the `# noqa` comments and runs once the other rules' findings have been suppressed."""
 
     def register(check: Check) -> Check:
         info = RuleInfo(code, check.__name__.replace("_", "-"), severity, _half_of(check.__module__), summary,
                         tuple(triggers), opt_in, check.__module__)
-        _register(info, check)
+        _register(info, check, reads_noqa)
         return check
 
     return register

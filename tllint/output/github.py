@@ -1,29 +1,32 @@
-"""GitHub Actions workflow commands: each finding becomes an annotation on the pull request."""
+"""GitHub Actions workflow commands: each finding becomes an annotation on the pull request.
+
+The workflow-command format (`::error file=...,line=...::message`) reads `%`, `\\r` and `\\n` as escapes in the
+message, and also `:` and `,` in property values, so each is percent-encoded there.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from tllint.findings.model import Finding, Severity
+from tllint.findings.model import Severity
+from tllint.output import Report
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
-def _escape(text: str) -> str:
+def escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _escape_property(text: str) -> str:
-    return _escape(text).replace(":", "%3A").replace(",", "%2C")
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(findings: Sequence[Finding], files_checked: int, colour: bool) -> str:
+def render_github(report: Report) -> str:
     lines = []
-    for f in findings:
+    for f in report.findings:
         s = f.span
         lines.append(
-            f"::{_LEVEL[f.severity]} file={_escape_property(f.path)},line={s.line},col={s.column},"
-            f"endLine={s.end_line},endColumn={s.end_column},title={_escape_property(f'{f.code} {f.name}')}"
-            f"::{_escape(f.message)}"
+            f"::{_LEVEL[f.severity]} file={escape_property(f.path)},line={s.line},col={s.column},"
+            f"endLine={s.end_line},endColumn={s.end_column},title={escape_property(f'{f.code} {f.name}')}"
+            f"::{escape_data(f.message)}"
         )
     return "".join(line + "\n" for line in lines)

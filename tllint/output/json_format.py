@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
-from tllint.findings.model import Finding
+from tllint.output import Report
 
 
-def render_json(findings: Sequence[Finding], files_checked: int, colour: bool) -> str:
-    return json.dumps([f.to_dict() for f in findings], indent=2) + "\n"
+def render_json(report: Report) -> str:
+    return json.dumps([f.to_dict() for f in report.findings], indent=2) + "\n"

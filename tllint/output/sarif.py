@@ -1,42 +1,105 @@
-"""SARIF 2.1.0, for code-scanning dashboards."""
+"""SARIF 2.1.0, for code-scanning dashboards (GitHub code scanning, Azure DevOps, IDE viewers).
+
+Paths are URI references relative to `%SRCROOT%` (the folder tllint ran in, in `originalUriBaseIds`),
+percent-encoded, so that `sub dir/my train.py` is a valid `uri`. Every rule that ran is described with its
+summary, the first section of its page, the page itself (Markdown) and a link to it in the repository. Each result
+carries a fingerprint of its code, file and source line (not its line number), so that code scanning follows an
+alert across commits that move it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
-from tllint import __version__
+from tllint import REPOSITORY_URL, __version__
 from tllint.findings.model import Finding, Severity
+from tllint.findings.pages import rule_page
 from tllint.findings.registry import rule_info
+from tllint.output import Report
 
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+ROOT = "%SRCROOT%"
+FINGERPRINT = "tllint/v1"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def render_sarif(findings: Sequence[Finding], files_checked: int, colour: bool) -> str:
-    codes = sorted({f.code for f in findings})
-    rules = [
-        {"id": info.code, "name": info.name, "shortDescription": {"text": info.summary},
-         "defaultConfiguration": {"level": _LEVEL[info.severity]}}
-        for info in map(rule_info, codes)
-    ]
-    results = [
-        {
-            "ruleId": f.code,
-            "ruleIndex": codes.index(f.code),
-            "level": _LEVEL[f.severity],
-            "message": {"text": f.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path.replace("\\", "/")},
-                "region": {"startLine": f.span.line, "startColumn": f.span.column,
-                           "endLine": f.span.end_line, "endColumn": f.span.end_column + 1},
-            }}],
-        }
-        for f in findings
-    ]
+def rule_url(code: str) -> str:
+    """The rule's page in the repository (`rules/<CODE>-<name>.md`)."""
+    return f"{REPOSITORY_URL}/blob/main/rules/{rule_page(rule_info(code)).file_name}"
+
+
+def render_sarif(report: Report) -> str:
+    codes = sorted(report.codes | {f.code for f in report.findings})
     log = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "tllint", "version": __version__, "rules": rules}},
-                  "results": results}],
+        "runs": [{
+            "tool": {"driver": {"name": "tllint", "version": __version__, "informationUri": REPOSITORY_URL,
+                                "rules": [_rule(code) for code in codes]}},
+            "originalUriBaseIds": {ROOT: {"uri": Path(report.root).absolute().as_uri().rstrip("/") + "/"}},
+            "columnKind": "unicodeCodePoints",
+            "results": _results(report, codes),
+        }],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def _rule(code: str) -> dict[str, Any]:
+    info = rule_info(code)
+    page = rule_page(info)
+    return {
+        "id": info.code,
+        "name": info.name,
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": " ".join(page.section("What it does").split())},
+        "help": {"text": page.text, "markdown": page.text},
+        "helpUri": rule_url(code),
+        "defaultConfiguration": {"level": _LEVEL[info.severity]},
+    }
+
+
+def _results(report: Report, codes: list[str]) -> list[dict[str, Any]]:
+    seen: Counter[str] = Counter()
+    results = []
+    for finding in report.findings:
+        identity = _identity(finding)
+        seen[identity] += 1
+        span = finding.span
+        results.append({
+            "ruleId": finding.code,
+            "ruleIndex": codes.index(finding.code),
+            "level": _LEVEL[finding.severity],
+            "message": {"text": finding.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": artifact_location(finding.path, report.root),
+                "region": {"startLine": span.line, "startColumn": span.column,
+                           "endLine": span.end_line, "endColumn": span.end_column + 1},
+            }}],
+            "partialFingerprints": {FINGERPRINT: _digest(f"{identity}\0{seen[identity]}")},
+        })
+    return results
+
+
+def artifact_location(path: str, root: str) -> dict[str, str]:
+    """A relative, percent-encoded reference under `%SRCROOT%`; a file outside it by its absolute `file:` URI."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, os.path.abspath(root))
+    if relative == ".." or relative.startswith(".." + os.sep) or os.path.isabs(relative):
+        return {"uri": Path(absolute).as_uri()}
+    return {"uri": quote(relative.replace(os.sep, "/"), safe="/"), "uriBaseId": ROOT}
+
+
+def _identity(finding: Finding) -> str:
+    """What stays when lines move: the code, the file and the reported line's text (whitespace collapsed)."""
+    text = " ".join(str(finding.extra.get("source_line", "")).split())
+    return f"{finding.code}\0{finding.path}\0{text}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

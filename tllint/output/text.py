@@ -1,23 +1,27 @@
-"""The human format: `path:line:col: CODE [severity] message`, the source line, a caret, a summary."""
+"""The human format: `path:line:col: CODE [severity] message`, the source line, a caret, a summary; and the
+`--statistics` table."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 
 import click
 
 from tllint.findings.model import Finding, Severity
+from tllint.output import Report
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
 
-def render_text(findings: Sequence[Finding], files_checked: int, colour: bool) -> str:
+def render_text(report: Report) -> str:
     out: list[str] = []
-    for finding in findings:
-        out.extend(_finding(finding, colour))
-    out.append(summary(findings, files_checked))
-    return "\n".join(out) + "\n"
+    for finding in report.findings:
+        out.extend(_finding(finding, report.colour))
+    if report.summary:
+        out.append(summary(report))
+    return "".join(line + "\n" for line in out)
 
 
 def _finding(finding: Finding, colour: bool) -> list[str]:
@@ -39,11 +43,32 @@ def _finding(finding: Finding, colour: bool) -> list[str]:
     return lines
 
 
-def summary(findings: Sequence[Finding], files_checked: int) -> str:
-    files = len({f.path for f in findings})
+def summary(report: Report) -> str:
+    """`1 finding in 1 file (1 error); 12 files checked, 40 without training code skipped.`"""
+    findings = report.findings
+    counted = _files(report.checked, "checked")
+    skipped = [f"{count} without training code skipped" if reason == "no training code" else
+               f"{count} skipped by `{reason}`" for reason, count in report.skipped.items() if count]
     if not findings:
-        return f"No findings in {files_checked} file{'s' if files_checked != 1 else ''} checked."
+        return f"No findings in {', '.join([counted, *skipped])}."
     counts = Counter(f.severity for f in findings)
     parts = [f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity if counts[s]]
     noun = "finding" if len(findings) == 1 else "findings"
-    return f"{len(findings)} {noun} in {files} file{'s' if files != 1 else ''} ({', '.join(parts)})."
+    files = len({f.path for f in findings})
+    return (f"{len(findings)} {noun} in {_files(files)} ({', '.join(parts)}); "
+            f"{', '.join([counted, *skipped])}.")
+
+
+def _files(count: int, verb: str = "") -> str:
+    return f"{count} file{'s' if count != 1 else ''}{' ' + verb if verb else ''}"
+
+
+def statistics(findings: Sequence[Finding], as_json: bool) -> str:
+    """How many findings of each code, most frequent first (ruff's `--statistics`)."""
+    counts = Counter((f.code, f.name) for f in findings)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+    if as_json:
+        return json.dumps([{"code": code, "name": name, "count": count} for (code, name), count in rows],
+                          indent=2) + "\n"
+    width = max((len(str(count)) for _, count in rows), default=1)
+    return "".join(f"{count:>{width}}  {code}  {name}\n" for (code, name), count in rows)

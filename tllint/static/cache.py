@@ -3,10 +3,16 @@
 An entry is named after the file's path and holds the key it was computed under: a hash of the file's bytes,
 the tllint build (its version and the size and mtime of every file of the package, so that an edited checkout
 never serves stale results), the Python version (its parser decides what is a syntax error) and the codes enabled
-for that file. A lookup that finds another key is a miss,
-and the next store overwrites it: the cache grows with the number of files, not with the number of edits.
-Anything wrong with the cache (unreadable, corrupt, written by another version, read-only) makes it a miss
-or a no-op, never an error: the cache may only make runs faster, never change what they report.
+for that file. A lookup that finds another key is a miss, and the next store overwrites it: the cache grows with
+the number of files, not with the number of edits. Anything wrong with the cache (unreadable, corrupt, written by
+another version, read-only) makes it a miss or a no-op, never an error: the cache may only make runs faster, never
+change what they report.
+
+The cache folder sits in the user's tree, which may come from anyone: a committed `.tllint_cache`, or anything in
+it, can be a symbolic link. So every folder and file in it is opened relative to its parent's descriptor without
+following links (a link inside is a miss and is never written through: a check writes nothing outside the cache
+folder), a cache folder that is itself a link turns the cache off for the run with a warning, and an entry is used
+only when its whole shape is right (any other JSON, however valid, is a miss).
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import sys
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,9 +31,19 @@ from typing import Any
 
 import tllint
 from tllint.findings.model import Edit, Finding, Fix, Severity, Span
+from tllint.findings.registry import catalog
 
 CACHE_DIR = ".tllint_cache"
 FORMAT = 1
+MAX_ENTRY = 16_000_000  # bytes: an entry holds the findings of one file under the size limit
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
+_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+SUPPORTED = (hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY") and os.open in os.supports_dir_fd
+             and os.mkdir in os.supports_dir_fd)
+_MARKERS = {".gitignore": "# created by tllint\n*\n",
+            "CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n# created by tllint\n"}
 
 
 @dataclass(frozen=True)
@@ -37,10 +53,25 @@ class Cache:
     folder: Path
     salt: str
 
+    @staticmethod
+    def folder_beside(config_source: Path | None) -> Path:
+        """The cache folder beside the configuration file, or in the current folder when there is none."""
+        return (config_source.parent if config_source is not None else Path.cwd()) / CACHE_DIR
+
     @classmethod
-    def beside(cls, config_source: Path | None) -> Cache:
-        """The cache beside the configuration file, or in the current folder when there is none."""
-        folder = (config_source.parent if config_source is not None else Path.cwd()) / CACHE_DIR
+    def open(cls, folder: Path, warn: Callable[[str], None] | None = None) -> Cache | None:
+        """The cache in `folder`; None (no cache) where links cannot be refused safely, and, with a warning, when
+        `folder` is a symbolic link."""
+        if not SUPPORTED:
+            return None
+        try:
+            if stat.S_ISLNK(os.lstat(folder).st_mode):
+                if warn is not None:
+                    warn(f"{folder} is a symbolic link; the cache is off for this run (tllint never writes "
+                         "through a link)")
+                return None
+        except OSError:
+            pass  # absent: created by the first store; unusable: every lookup misses
         return cls(folder, build_fingerprint())
 
     def key(self, data: bytes, codes: Iterable[str]) -> str:
@@ -50,52 +81,109 @@ class Cache:
 
     def load(self, path: Path, key: str, display: str) -> list[Finding] | None:
         """The findings stored for `path` under `key` (shown as `display`), or None on any miss."""
+        shard, name = self._entry(path)
         try:
-            entry = json.loads(self._entry(path).read_bytes())
-            if entry["key"] != key or entry["format"] != FORMAT:
+            with _Folders(self.folder, shard, create=False) as folder:
+                raw = _read(name, folder.descriptor)
+            entry = json.loads(raw)
+            if not _valid(entry) or entry["key"] != key:
                 return None
             return [_finding(item, display) for item in entry["findings"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except Exception:  # unreadable, a link, not JSON, nested too deeply: a miss
             return None
 
     def store(self, path: Path, key: str, findings: list[Finding]) -> None:
         """Write atomically (a reader sees the old entry or the new one); give up silently when it cannot."""
-        target = self._entry(path)
+        shard, name = self._entry(path)
         try:
             text = json.dumps({"format": FORMAT, "key": key, "findings": [_record(f) for f in findings]},
                               separators=(",", ":"))
-            self._prepare(target.parent)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with _Folders(self.folder, shard, create=True) as folder:
+                _write_atomically(name, text.encode(), folder.descriptor)
         except (OSError, TypeError, ValueError):
             return
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(temporary, target)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
 
-    def _entry(self, path: Path) -> Path:
+    def _entry(self, path: Path) -> tuple[tuple[str, str], str]:
         name = hashlib.blake2b(os.fsencode(os.path.abspath(path)), digest_size=16).hexdigest()
-        return self.folder / f"v{FORMAT}" / name[:2] / name
-
-    def _prepare(self, shard: Path) -> None:
-        if not shard.is_dir():
-            _ensure_folder(self.folder)
-            shard.mkdir(parents=True, exist_ok=True)
+        return (f"v{FORMAT}", name[:2]), name
 
 
-def _ensure_folder(folder: Path) -> None:
-    """Create the cache folder with a `.gitignore` of `*` and a CACHEDIR.TAG, so that neither git nor backups
-    pick it up."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# created by tllint\n*\n", encoding="utf-8")
-    tag = folder / "CACHEDIR.TAG"
-    if not tag.exists():
-        tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# created by tllint\n", encoding="utf-8")
+class _Folders:
+    """The descriptor of `folder/v1/ab`, each level opened without following links, and created when asked (the
+    top one with a `.gitignore` of `*` and a CACHEDIR.TAG, so that neither git nor backups pick it up)."""
+
+    def __init__(self, folder: Path, below: tuple[str, ...], create: bool) -> None:
+        self.folder, self.below, self.create = folder, below, create
+        self.descriptor = -1
+        self._opened: list[int] = []
+
+    def __enter__(self) -> _Folders:
+        try:
+            descriptor = self._open(os.fspath(self.folder), None)
+            for name in self.below:
+                descriptor = self._open(name, descriptor)
+        except BaseException:
+            self.__exit__()
+            raise
+        self.descriptor = descriptor
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for descriptor in self._opened:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+        self._opened.clear()
+
+    def _open(self, name: str, parent: int | None) -> int:
+        try:
+            descriptor = os.open(name, _DIRECTORY, dir_fd=parent)
+        except FileNotFoundError:
+            if not self.create:
+                raise
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(name, 0o755, dir_fd=parent)
+            descriptor = os.open(name, _DIRECTORY, dir_fd=parent)
+            self._opened.append(descriptor)
+            if parent is None:
+                for marker, text in _MARKERS.items():
+                    _create(marker, text.encode(), descriptor)
+            return descriptor
+        self._opened.append(descriptor)
+        return descriptor
+
+
+def _read(name: str, folder: int) -> bytes:
+    """A regular file's bytes: a link, a FIFO or anything over MAX_ENTRY is an OSError (a miss)."""
+    descriptor = os.open(name, _READ, dir_fd=folder)
+    with open(descriptor, "rb", closefd=True) as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY:
+            raise OSError(f"{name}: not a cache entry")
+        return handle.read(MAX_ENTRY + 1)
+
+
+def _create(name: str, data: bytes, folder: int) -> None:
+    """A new file: an existing one (or a link of that name) is left as it is."""
+    try:
+        descriptor = os.open(name, _CREATE, 0o644, dir_fd=folder)
+    except FileExistsError:
+        return
+    with open(descriptor, "wb", closefd=True) as out:
+        out.write(data)
+
+
+def _write_atomically(name: str, data: bytes, folder: int) -> None:
+    """A new temporary file renamed over `name`: the rename replaces a link of that name, never follows it."""
+    temporary = f"{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    descriptor = os.open(temporary, _CREATE, 0o644, dir_fd=folder)
+    try:
+        with open(descriptor, "wb", closefd=True) as out:
+            out.write(data)
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=folder)
+        raise
 
 
 @cache
@@ -133,3 +221,40 @@ def _finding(item: dict[str, Any], display: str) -> Finding:
         fix = Fix(description, tuple(Edit(Span(*edit[:4]), edit[4]) for edit in edits))
     return Finding(item["code"], item["name"], Severity(item["severity"]), item["message"], display,
                    Span(*item["span"]), fix=fix, cell=item["cell"], extra=dict(item["extra"]))
+
+
+_FIELDS = {"code", "name", "severity", "message", "span", "fix", "cell", "extra"}
+_SEVERITIES = {severity.value for severity in Severity}
+
+
+def _valid(entry: Any) -> bool:
+    """The whole shape of an entry, every field and type, before anything reads it."""
+    return (isinstance(entry, dict) and entry.keys() == {"format", "key", "findings"}
+            and entry["format"] == FORMAT and isinstance(entry["key"], str)
+            and isinstance(entry["findings"], list) and all(_valid_finding(item) for item in entry["findings"]))
+
+
+def _valid_finding(item: Any) -> bool:
+    if not (isinstance(item, dict) and item.keys() == _FIELDS):
+        return False
+    known = catalog().get(item["code"]) if isinstance(item["code"], str) else None
+    return (known is not None and item["name"] == known.name and item["severity"] in _SEVERITIES
+            and isinstance(item["message"], str) and _valid_span(item["span"])
+            and (item["fix"] is None or _valid_fix(item["fix"]))
+            and (item["cell"] is None or _integer(item["cell"]))
+            and isinstance(item["extra"], dict) and isinstance(item["extra"].get("source_line", ""), str)
+            and all(isinstance(v, str | int | float | bool | None) for v in item["extra"].values()))
+
+
+def _valid_fix(fix: Any) -> bool:
+    return (isinstance(fix, list) and len(fix) == 2 and isinstance(fix[0], str) and isinstance(fix[1], list)
+            and all(isinstance(e, list) and len(e) == 5 and _valid_span(e[:4]) and isinstance(e[4], str)
+                    for e in fix[1]))
+
+
+def _valid_span(span: Any) -> bool:
+    return isinstance(span, list) and len(span) == 4 and all(_integer(n) and n >= 0 for n in span)
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,130 +1,164 @@
 """Which files a `tllint check PATHS` run looks at.
 
-Directories are walked in sorted order, skipping the default and configured excludes and whatever the
-`.gitignore` files say (the walked tree's own, nested ones included, and those of its parent folders up to the
-repository root): a linter that reads generated or vendored code is slow and noisy. Paths named on the command
-line are always checked, unless `--force-exclude` applies the excludes to them too.
+Directories are walked in sorted order, skipping the configured excludes and whatever the `.gitignore` files say
+(the walked tree's own, nested ones included, and those of its parent folders up to the repository root): a linter
+that reads generated or vendored code is slow and noisy. Paths named on the command line are always checked,
+unless `--force-exclude` applies the excludes to them too.
+
+Nothing in the tree can stop or hang the walk: only regular files are checked (a FIFO, socket or device named
+`*.py` is reported and skipped, never opened for reading here), symbolic links to files are followed and a link
+that loops or leads nowhere is reported, links to folders inside a walked tree are not followed (as git does not:
+a `data -> /mnt/datasets` link is common in training repositories), and a folder that cannot be listed or a name
+too long for the system is reported. Each of these is one error line; the run goes on and exits 2.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tllint.config import DEFAULT_EXCLUDE, Config
+from tllint.config import Config, Resolver
 
 if TYPE_CHECKING:
-    from pathspec import GitIgnoreSpec
+    from tllint.static.gitignore import IgnoreFile
+
+SOURCE_SUFFIXES = (".py",)  # the file names a walk picks up
 
 
 @dataclass(frozen=True)
 class Target:
-    """A file to check and the path to show for it (as the user wrote it, or joined below it)."""
+    """A file to check, the path to show for it (as the user wrote it, or joined below it) and the configuration
+    that governs it."""
 
     path: Path
     display: str
+    config: Config
 
 
-@dataclass(frozen=True)
-class _Ignore:
-    """The patterns of one `.gitignore` and the folder they are relative to."""
-
-    base: Path
-    spec: GitIgnoreSpec
-
-    def verdict(self, path: Path, is_dir: bool) -> bool | None:
-        """True: ignored; False: re-included by a `!` pattern; None: this file says nothing about it."""
-        try:
-            relative = path.relative_to(self.base).as_posix()
-        except ValueError:
-            return None
-        return self.spec.check_file(relative + "/" if is_dir else relative).include
-
-
-def discover(paths: Sequence[str], config: Config, force_exclude: bool = False) -> Iterator[Target | str]:
-    """Files to check, in a stable order; a string is a path that does not exist (an error to report)."""
-    seen: set[Path] = set()
+def discover(paths: Sequence[str], resolver: Resolver, force_exclude: bool = False) -> Iterator[Target | str]:
+    """Files to check, in a stable order; a string is a path that cannot be checked (an error to report)."""
+    seen: set[str] = set()
     for raw in paths:
-        path = Path(raw)
-        if not path.exists() and not path.is_symlink():
-            yield f"{raw}: no such file or directory"
+        try:
+            info = os.stat(raw)
+        except (OSError, ValueError) as error:
+            yield f"{raw}: {_why(raw, error)}"
             continue
-        if path.is_dir():
-            yield from _walk(path, raw, config, seen)
-        elif not (force_exclude and _excluded(path, config)) and _first_visit(path, seen):
-            yield Target(path, raw)
+        if stat.S_ISDIR(info.st_mode):
+            yield from _walk(raw, resolver, seen)
+            continue
+        config = resolver.for_path(raw)
+        if force_exclude and config.excluded(raw):
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            yield f"{raw}: {_not_regular(info.st_mode)}"
+        elif _first_visit(raw, seen):
+            yield Target(Path(raw), raw, config)
 
 
-def _walk(root: Path, shown: str, config: Config, seen: set[Path]) -> Iterator[Target]:
-    top = _resolved(root)  # `.gitignore` patterns are matched in resolved coordinates, outer files included
-    ignores: dict[Path, list[_Ignore]] = {root: _outer_ignores(top)}
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        base = Path(folder)
-        here = top / base.relative_to(root)
-        inherited = ignores.pop(base, [])
-        own = _load_ignore(base / ".gitignore", here) if ".gitignore" in files else None
+def _walk(root: str, resolver: Resolver, seen: set[str]) -> Iterator[Target | str]:
+    from tllint.static.gitignore import IgnoreFile, ignored  # walks only: pre-commit names its files
+
+    top = os.path.abspath(root)
+    stack: list[tuple[str, str, list[IgnoreFile]]] = [(root, top, _outer_ignores(top))]
+    while stack:
+        folder, absolute, inherited = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            yield f"{_shown(folder, root)}: cannot list this folder: {_why(folder, error)}"
+            continue
+        names = {entry.name for entry in entries}
+        config = resolver.for_folder(absolute, names)
+        own = IgnoreFile.read(Path(absolute) / ".gitignore", absolute) if ".gitignore" in names else None
         active = [*inherited, own] if own is not None else inherited
-        dirs[:] = sorted(d for d in dirs if not _excluded(base / d, config) and not _ignored(here / d, True, active))
-        for name in dirs:
-            ignores[base / name] = active
-        for name in sorted(files):
-            path = base / name
-            if (name.endswith(".py") and not _excluded(path, config) and not _ignored(here / name, False, active)
-                    and _first_visit(path, seen)):
-                relative = path.relative_to(root)
-                yield Target(path, os.path.join(shown, str(relative)) if shown != "." else str(relative))
+        folders = []
+        for entry in entries:
+            path = os.path.join(folder, entry.name)
+            where = os.path.join(absolute, entry.name)
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError as error:
+                yield f"{_shown(path, root)}: {_why(path, error)}"
+                continue
+            if config.excluded(where) or ignored(where, is_folder, active):
+                continue
+            if is_folder:
+                folders.append((path, where, active))
+            elif entry.name.endswith(SOURCE_SUFFIXES):
+                yield from _file(entry, path, _shown(path, root), config, seen)
+        stack.extend(reversed(folders))
 
 
-def _outer_ignores(top: Path) -> list[_Ignore]:
+def _file(entry: os.DirEntry[str], path: str, shown: str, config: Config, seen: set[str]) -> Iterator[Target | str]:
+    """A `*.py` entry of a walked folder: a regular file (or a link to one) is checked; anything else is an error,
+    except a link to a folder, which is not followed."""
+    try:
+        info = entry.stat(follow_symlinks=True)
+    except OSError as error:
+        yield f"{shown}: {_why(path, error)}"
+        return
+    if stat.S_ISDIR(info.st_mode):
+        return
+    if not stat.S_ISREG(info.st_mode):
+        yield f"{shown}: {_not_regular(info.st_mode)}"
+    elif _first_visit(path, seen, entry.is_symlink()):
+        yield Target(Path(path), shown, config)
+
+
+def _why(path: str, error: BaseException) -> str:
+    """The reason a path cannot be used, in words."""
+    if isinstance(error, OSError):
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop, skipped"
+        if error.errno == errno.ENOENT and os.path.islink(path):
+            return f"cannot read: broken symbolic link (to {os.readlink(path)}), skipped"
+        if error.errno == errno.ENOENT:
+            return "no such file or directory"
+        if error.errno == errno.ENAMETOOLONG:
+            return "the path is too long for this system, skipped"
+        return f"cannot read: {error.strerror or error}"
+    return f"cannot read: {error}"  # ValueError: a NUL byte in the name
+
+
+def _not_regular(mode: int) -> str:
+    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+    return f"not a regular file ({kind}), skipped"
+
+
+def _shown(path: str, root: str) -> str:
+    """How a walked path is displayed: below the path the user wrote (without a leading `./`)."""
+    return path[2:] if root == "." and path.startswith("./") else path
+
+
+def _outer_ignores(top: str) -> list[IgnoreFile]:
     """The `.gitignore` files of the folders above `top`, up to the repository's top (none outside a repository)."""
     chain = []
-    for folder in top.parents:
+    folder = top
+    while True:
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return []
+        folder = parent
         chain.append(folder)
-        if (folder / ".git").exists():
+        if os.path.exists(os.path.join(folder, ".git")):
             break
-    else:
-        return []
-    loaded = (_load_ignore(folder / ".gitignore", folder) for folder in reversed(chain))
+    from tllint.static.gitignore import IgnoreFile
+
+    loaded = (IgnoreFile.read(Path(folder) / ".gitignore", folder) for folder in reversed(chain))
     return [ignore for ignore in loaded if ignore is not None]
 
 
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()
-
-
-def _load_ignore(path: Path, base: Path) -> _Ignore | None:
-    """A `.gitignore` that cannot be read is treated as absent, like git does."""
-    from pathspec import GitIgnoreSpec  # only where there is a .gitignore: it costs a pre-commit run 15 ms
-
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    return _Ignore(base, GitIgnoreSpec.from_lines(lines)) if lines else None
-
-
-def _ignored(path: Path, is_dir: bool, ignores: list[_Ignore]) -> bool:
-    """Git's precedence: a deeper `.gitignore` overrides a shallower one; within one file the last match wins."""
-    for ignore in reversed(ignores):
-        verdict = ignore.verdict(path, is_dir)
-        if verdict is not None:
-            return verdict
-    return False
-
-
-def _excluded(path: Path, config: Config) -> bool:
-    return any(fnmatch(path.name, pattern) for pattern in DEFAULT_EXCLUDE) or config.excluded(path)
-
-
-def _first_visit(path: Path, seen: set[Path]) -> bool:
-    key = _resolved(path)
+def _first_visit(path: str, seen: set[str], through_link: bool = False) -> bool:
+    """Each file once, when named twice or reached again through a link."""
+    key = os.path.realpath(path) if through_link else os.path.abspath(path)
     if key in seen:
         return False
     seen.add(key)

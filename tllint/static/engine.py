@@ -14,10 +14,11 @@ from functools import cache
 
 from tllint.findings.model import Finding, Span
 from tllint.findings.registry import Half, Rule, Violation, rules
+from tllint.static.facts import FileFacts
 from tllint.static.interpreter import build_facts
-from tllint.static.noqa import noqa_comments, suppressed
+from tllint.static.noqa import MENTIONS_NOQA, Directive, NoqaComment, comment_node, directives, suppressing
 from tllint.static.outcome import FileOutcome
-from tllint.static.prefilter import SKIP_FILE, decode, input_finding, triggered
+from tllint.static.prefilter import decode, input_finding, skip_reason
 from tllint.static.source import Source
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -58,17 +59,17 @@ def _syntax_finding(path: str, error: SyntaxError) -> Finding:
                          f"was not checked: {error.msg}")
 
 
-def check_source(data: bytes, path: str, codes: frozenset[str]) -> FileOutcome:
-    """Check the bytes of one file with the enabled `codes`."""
+def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = True) -> FileOutcome:
+    """Check the bytes of one file with the enabled `codes`. `noqa=False` leaves `# noqa` comments to the caller
+    (flake8 applies its own)."""
     outcome = FileOutcome()
-    if SKIP_FILE.search(data):
+    outcome.skipped = skip_reason(data, codes)
+    if outcome.skipped is not None:
         return outcome
     text = decode(data, path)
     if isinstance(text, Finding):
         outcome.findings.append(text)
         return _selected(outcome, codes)
-    if not triggered(data, codes):
-        return outcome
     tree = parse(text, path)
     if isinstance(tree, Finding):
         outcome.findings.append(tree)
@@ -81,19 +82,29 @@ def check_source(data: bytes, path: str, codes: frozenset[str]) -> FileOutcome:
         outcome.problems.append(f"{path}: the file nests too deeply to analyse; it was skipped")
         return outcome
     except Exception as error:  # one file's internal error must not stop the run
-        outcome.problems.append(f"{path}: internal error while analysing: {type(error).__name__}: {error}")
+        outcome.internal_error(path, " while analysing", error)
         return outcome
-    violations: list[tuple[Rule, Violation]] = []
     enabled = static_rules()
-    for code in sorted(codes & enabled.keys()):
-        rule = enabled[code]
+    first = [enabled[code] for code in sorted(codes & enabled.keys()) if not enabled[code].reads_noqa]
+    last = [enabled[code] for code in sorted(codes & enabled.keys()) if enabled[code].reads_noqa]
+    report = _Report(path, source, text, noqa, tokenize_all=bool(last) and MENTIONS_NOQA.search(data) is not None)
+    report.add(_run(first, facts, source, outcome, path))
+    if last:
+        facts.noqa = report.noqa_facts(codes)
+        report.add(_run(last, facts, source, outcome, path))
+    outcome.findings.extend(sorted(report.findings.values(), key=lambda f: f.sort_key))
+    return outcome
+
+
+def _run(selected: list[Rule], facts: FileFacts, source: Source, outcome: FileOutcome,
+         path: str) -> list[tuple[Rule, Violation]]:
+    violations: list[tuple[Rule, Violation]] = []
+    for rule in selected:
         try:
             violations.extend((rule, violation) for violation in rule.check(facts, source))  # type: ignore[misc]
         except Exception as error:  # a crashing rule is reported, the other rules still run
-            outcome.problems.append(f"{path}: internal error in rule {code}: {type(error).__name__}: {error}")
-    if violations:
-        outcome.findings.extend(_locate(violations, source, text, path))
-    return outcome
+            outcome.internal_error(path, f" in rule {rule.info.code}", error)
+    return violations
 
 
 def _selected(outcome: FileOutcome, codes: frozenset[str]) -> FileOutcome:
@@ -101,20 +112,45 @@ def _selected(outcome: FileOutcome, codes: frozenset[str]) -> FileOutcome:
     return outcome
 
 
-def _locate(violations: list[tuple[Rule, Violation]], source: Source, text: str, path: str) -> list[Finding]:
-    spans = [source.span(violation.node) for _, violation in violations]
-    # Tokenizing the file to find real comments costs more than the whole analysis: only when a reported line
-    # mentions noqa at all.
-    lines = {line for span in spans for line in (span.line, span.end_line)}
-    mentioned = any("noqa" in source.lines[line - 1].lower() for line in lines if line <= len(source.lines))
-    comments = noqa_comments(text) if mentioned else {}
-    findings: dict[tuple[str, Span], Finding] = {}
-    for (rule, violation), span in zip(violations, spans, strict=True):
-        info = rule.info
-        source_line = source.lines[span.line - 1] if span.line <= len(source.lines) else ""
-        finding = Finding(info.code, info.name, info.severity, violation.message, path, span,
-                          extra={"source_line": source_line})
-        if suppressed(finding, (span.line, span.end_line), comments):
-            continue
-        findings.setdefault((info.code, span), finding)
-    return sorted(findings.values(), key=lambda f: f.sort_key)
+class _Report:
+    """Turns violations into located findings and applies `# noqa`, remembering what each comment silenced.
+
+    Tokenizing the file to find real comments costs more than the whole analysis, so it happens only when a
+    reported line mentions noqa, or, when a rule judges the comments themselves, when the file mentions it."""
+
+    def __init__(self, path: str, source: Source, text: str, noqa: bool, tokenize_all: bool) -> None:
+        self.path, self.source, self.text, self.noqa = path, source, text, noqa
+        self.comments: dict[int, Directive] | None = directives(text) if noqa and tokenize_all else None
+        self.silenced: dict[int, set[str]] = {}
+        self.findings: dict[tuple[str, Span], Finding] = {}
+
+    def add(self, violations: list[tuple[Rule, Violation]]) -> None:
+        for rule, violation in violations:
+            info = rule.info
+            span = self.source.span(violation.node)
+            lines = self.source.noqa_lines(violation.node)
+            source_line = self.source.lines[span.line - 1] if span.line <= len(self.source.lines) else ""
+            finding = Finding(info.code, info.name, info.severity, violation.message, self.path, span,
+                              extra={"source_line": source_line})
+            if self.noqa and self._suppressed(finding, lines):
+                continue
+            self.findings.setdefault((info.code, span), finding)
+
+    def _suppressed(self, finding: Finding, lines: tuple[int, int]) -> bool:
+        if self.comments is None:
+            if not any("noqa" in self.source.lines[line - 1].lower() for line in lines
+                       if line <= len(self.source.lines)):
+                return False
+            self.comments = directives(self.text)
+        by = suppressing(finding, lines, self.comments)
+        for directive in by:
+            self.silenced.setdefault(directive.line, set()).add(finding.code)
+        return bool(by)
+
+    def noqa_facts(self, ran: frozenset[str]) -> tuple[NoqaComment, ...]:
+        """Every `# noqa` comment with the codes it silenced so far."""
+        if self.comments is None:
+            return ()
+        return tuple(NoqaComment(d, comment_node(d, self.source.lines[d.line - 1]),
+                                 frozenset(self.silenced.get(d.line, ())), ran)
+                     for d in self.comments.values())

@@ -14,9 +14,13 @@ import enum
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tllint.static.facts_hf import HfFacts
 from tllint.static.selectors import ALL, Selector
+
+if TYPE_CHECKING:
+    from tllint.static.noqa import NoqaComment
 
 
 class Origin(str, enum.Enum):
@@ -401,6 +405,8 @@ class FileFacts:
     # (object uid, path) pairs used as modules: `.parameters()` taken, called, or holding a `.weight`
     module_evidence: set[tuple[int, tuple[str, ...]]] = field(default_factory=set)
     hf: HfFacts = field(default_factory=HfFacts)  # Hugging Face transformers and PEFT
+    # the file's noqa comments and what they silenced: set by the engine for rules declared `reads_noqa`
+    noqa: tuple[NoqaComment, ...] = ()
 
     def used_as_module(self, ref: Ref) -> bool:
         return (ref.obj.uid, ref.path) in self.module_evidence

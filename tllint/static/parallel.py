@@ -8,16 +8,22 @@ checking, which are retried one at a time so that the culprit is named.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tllint import REPOSITORY_URL
+from tllint.settings import MAX_FILE_SIZE
 from tllint.static import prefilter
 from tllint.static.cache import Cache
 from tllint.static.outcome import FileOutcome
+from tllint.static.prefilter import too_large
+from tllint.static.reading import TooLarge, read_limited
+from tllint.static.rules.parse_error import PARSE_ERROR
 
 if TYPE_CHECKING:
     import multiprocessing.context
@@ -29,11 +35,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Job:
-    """One file to check: where it is, how to show it, and the codes enabled for it."""
+    """One file to check: where it is, how to show it, the codes enabled for it and the largest size to read."""
 
     path: Path
     display: str
     codes: frozenset[str]
+    max_size: int = MAX_FILE_SIZE
 
 
 def default_jobs() -> int:
@@ -44,24 +51,41 @@ def default_jobs() -> int:
 
 
 def check_one(job: Job, cache: Cache | None) -> FileOutcome:
-    """Read the bytes once, answer from the cache when it has them, else check and remember."""
+    """Read the bytes once (a regular file, up to the size limit), then check them."""
     try:
-        data = job.path.read_bytes()
+        data = read_limited(job.path, job.max_size)
+    except TooLarge as error:
+        findings = [too_large(job.display, error.size, job.max_size)] if PARSE_ERROR.code in job.codes else []
+        return FileOutcome(findings)
     except (OSError, ValueError) as error:
-        return FileOutcome(problems=[f"{job.display}: cannot read: {getattr(error, 'strerror', None) or error}"])
+        return FileOutcome(problems=[f"{job.display}: cannot read: {getattr(error, 'strerror', None) or error}"],
+                           unread=True)
+    return check_bytes(data, job.display, job.codes, cache, job.path)
+
+
+def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache | None = None,
+                path: Path | None = None) -> FileOutcome:
+    """Decide from the bytes when they hold no training code, else answer from the cache when it has them (under
+    `path`), else check and remember. A bug in tllint costs this file, not the run."""
+    outcome = FileOutcome()
+    key = ""
     try:
-        key = cache.key(data, job.codes) if cache is not None else ""
-        if cache is not None and (hit := cache.load(job.path, key, job.display)) is not None:
-            return FileOutcome(hit)
-        if prefilter.cannot_hold_findings(data, job.codes):
-            return FileOutcome()
+        skipped = prefilter.skip_reason(data, codes)
+        if skipped is not None:
+            return FileOutcome(skipped=skipped)
+        if cache is not None and path is not None:
+            key = cache.key(data, codes)
+            hit = cache.load(path, key, display)
+            if hit is not None:
+                return FileOutcome(hit)
         from tllint.static import engine
 
-        outcome = engine.check_source(data, job.display, job.codes)
-    except Exception as error:  # a bug in tllint must cost one file, not the run
-        return FileOutcome(problems=[f"{job.display}: internal error: {type(error).__name__}: {error}"])
-    if cache is not None and not outcome.problems:
-        cache.store(job.path, key, outcome.findings)
+        outcome = engine.check_source(data, display, codes)
+    except Exception as error:
+        outcome.internal_error(display, "", error)
+        return outcome
+    if cache is not None and path is not None and not outcome.problems:
+        cache.store(path, key, outcome.findings)
     return outcome
 
 
@@ -104,12 +128,12 @@ class _Pool:
     def _round(self, queue: list[list[int]]) -> tuple[list[list[int]], list[int]]:
         """Run chunks until done or until a worker dies; then return the chunks not yet started and the files
         that were in flight."""
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         lost: list[int] = []
         queue = list(reversed(queue))
-        with ProcessPoolExecutor(self.workers, mp_context=_context()) as pool:
+        with _interruptible(_pool(self.workers)) as pool:
             pending: dict[Future[list[FileOutcome]], list[int]] = {}
             while (queue and not lost) or pending:
                 while queue and not lost and len(pending) < self.workers * 4:
@@ -127,28 +151,58 @@ class _Pool:
     def _blame(self, lost: list[int]) -> None:
         """Retry the files a dead worker held, alone in a one-worker pool each, so that a second death names its
         file; the others are checked normally."""
-        from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        pool: ProcessPoolExecutor | None = None
         for index in lost:
             job = self.jobs[index]
-            pool = pool or ProcessPoolExecutor(1, mp_context=_context())
-            try:
-                self._place([index], pool.submit(_check_chunk, [job], self.cache).result())
-            except BrokenProcessPool:
-                pool.shutdown()
-                pool = None
-                self._place([index], [FileOutcome(problems=[f"{job.display}: internal error: the worker process "
-                                                        "checking this file died"])])
-        if pool is not None:
-            pool.shutdown()
+            with _interruptible(_pool(1)) as pool:
+                try:
+                    self._place([index], pool.submit(_check_chunk, [job], self.cache).result())
+                except BrokenProcessPool:
+                    self._place([index], [FileOutcome(problems=[
+                        f"{job.display}: internal error: the worker process checking this file died (a bug in "
+                        f"tllint or the system ran out of memory: please report it with this file at "
+                        f"{REPOSITORY_URL}/issues)"])])
 
     def _place(self, chunk: list[int], results: list[FileOutcome]) -> None:
         for index, outcome in zip(chunk, results, strict=True):
             self.outcomes[index] = outcome
         if self.progress is not None:
             self.progress(len(chunk))
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_ignore_interrupts)
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the checker, which stops them: no traceback from an idle worker."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _interruptible(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]:
+    """The pool, shut down on the way out; on Ctrl-C without waiting for its work: queued chunks are dropped and
+    running workers stopped, so that the checker exits at once (with 130)."""
+    interrupted = False
+    try:
+        yield pool
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        if interrupted:
+            import multiprocessing
+
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in multiprocessing.active_children():
+                worker.terminate()
+        else:
+            pool.shutdown()
 
 
 def _context() -> multiprocessing.context.BaseContext:

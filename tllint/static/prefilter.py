@@ -1,6 +1,6 @@
-"""What can be decided from a file's bytes alone, before the parser and the pass are imported: decoding,
-`# tllint: skip-file`, and whether the file mentions any word an enabled rule needs (a file that does not cannot
-hold a finding). A pre-commit run on files with no PyTorch training code never pays for more.
+"""What can be decided from a file's bytes alone, before the parser and the pass are imported: `# tllint:
+skip-file`, whether the file mentions any word an enabled rule needs (a file that does not cannot hold a finding),
+and decoding. A pre-commit run on files with no PyTorch training code never pays for more.
 """
 
 from __future__ import annotations
@@ -8,18 +8,41 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from functools import cache
 
 from tllint.findings.model import Finding, Span
 from tllint.findings.registry import rule_info
+from tllint.static.outcome import Skipped
 from tllint.static.rules.parse_error import PARSE_ERROR
 
 SKIP_FILE = re.compile(rb"#\s*tllint\s*:\s*skip-file\b", re.IGNORECASE)
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_BETWEEN_TOKENS = rb"(?:\s|\\)*"  # Python allows whitespace, newlines in brackets and continuations there
+
+
+@cache
+def _trigger_search(codes: frozenset[str]) -> tuple[tuple[bytes, ...], re.Pattern[bytes] | None]:
+    """The enabled rules' words as written (a fast substring test), and one expression for the words of several
+    tokens (`parameters(`) that also matches them with whitespace between the tokens (`parameters ()`)."""
+    words = sorted({word for code in codes for word in rule_info(code).triggers})
+    spaced = [_BETWEEN_TOKENS.join(re.escape(token.encode()) for token in _TOKEN.findall(word))
+              for word in words if len(_TOKEN.findall(word)) > 1]
+    return tuple(word.encode() for word in words), re.compile(b"|".join(spaced)) if spaced else None
 
 
 def triggered(data: bytes, codes: frozenset[str]) -> bool:
     """Whether the file mentions a word some enabled rule needs (each rule declares its words)."""
-    words = {word for code in codes for word in rule_info(code).triggers}
-    return any(word.encode() in data for word in words)
+    words, spaced = _trigger_search(codes)
+    return any(word in data for word in words) or (spaced is not None and spaced.search(data) is not None)
+
+
+def skip_reason(data: bytes, codes: frozenset[str]) -> Skipped | None:
+    """Why the file can be decided from its bytes (nothing to report), or None when it must be analysed."""
+    if SKIP_FILE.search(data):
+        return Skipped.SKIP_FILE
+    if not triggered(data, codes):
+        return Skipped.NO_TRAINING_CODE
+    return None
 
 
 def decode(data: bytes, path: str) -> str | Finding:
@@ -30,11 +53,13 @@ def decode(data: bytes, path: str) -> str | Finding:
         return input_finding(path, 1, 1, f"cannot determine the file's encoding: {error}")
     try:
         text = data.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding)
-    except (UnicodeDecodeError, LookupError) as error:
-        start = getattr(error, "start", 0)
-        line = data.count(b"\n", 0, start) + 1
-        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
         return input_finding(path, line, column, f"the file is not valid {encoding}: {error}")
+    except Exception as error:  # a codec named by the cookie that cannot decode source (punycode, undefined, hex)
+        return input_finding(path, 1, 1, f"the coding cookie names {encoding!r}, which cannot decode Python source: "
+                             f"{error}")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -44,8 +69,11 @@ def input_finding(path: str, line: int, column: int, message: str) -> Finding:
     return Finding(info.code, info.name, info.severity, message, path, Span(line, column, line, column))
 
 
-def cannot_hold_findings(data: bytes, codes: frozenset[str]) -> bool:
-    """True when checking the file is sure to report nothing: skipped, or decodable without a trigger word."""
-    if SKIP_FILE.search(data):
-        return True
-    return not triggered(data, codes) and not isinstance(decode(data, "<prefilter>"), Finding)
+def too_large(path: str, size: int, limit: int) -> Finding:
+    """TL000 for a file over `max-file-size`: it was not read."""
+    return input_finding(path, 1, 1, f"the file is {_megabytes(size)}, over the {_megabytes(limit)} limit "
+                         "(`max-file-size`), and was not read; raise `max-file-size` in the configuration to check it")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"

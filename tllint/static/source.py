@@ -42,6 +42,25 @@ class Source:
         end_column = self._column(end_line, header.end_col_offset)  # type: ignore[attr-defined]
         return Span(line, column, end_line, max(end_column, column))
 
+    def noqa_lines(self, node: ast.AST) -> tuple[int, int]:
+        """The lines a `# noqa` for this node may sit on: its first and its last; for a compound statement, the
+        last line of its header, where the `:` is (after any closing brackets around the iterable or test)."""
+        header = _header(node)
+        last = header.end_lineno  # type: ignore[attr-defined]
+        if header is node:
+            return node.lineno, last  # type: ignore[attr-defined]
+        column = self._column(last, header.end_col_offset)  # type: ignore[attr-defined]
+        for line in range(last, len(self.lines) + 1):
+            for char in self.lines[line - 1][column:]:
+                if char == ":":
+                    return node.lineno, line  # type: ignore[attr-defined]
+                if char == "#":
+                    break
+                if char not in " \t\f)]\\":
+                    return node.lineno, last  # type: ignore[attr-defined]
+            column = 0
+        return node.lineno, last  # type: ignore[attr-defined]
+
     def _column(self, line: int, offset: int) -> int:
         """ast's byte offset in a line as a character offset."""
         row = self.lines[line - 1] if 0 < line <= len(self.lines) else ""

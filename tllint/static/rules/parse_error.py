@@ -1,8 +1,9 @@
 """## What it does
-Reports a file that tllint cannot read as Python: a syntax error, bytes that are not valid in the file's
-encoding (UTF-8 by default, or the one named by a `# -*- coding: ... -*-` cookie or a BOM), or an encoding
-name Python does not know. The finding points at the position of the error; the other files of the run are
-still checked.
+Reports a file that tllint analyses but cannot read as Python: a syntax error, bytes that are not valid in the
+file's encoding (UTF-8 by default, or the one named by a `# -*- coding: ... -*-` cookie or a BOM), or an
+encoding Python does not know or that cannot decode source (`punycode`, `undefined`). A file over
+`max-file-size` (10 MB by default) is reported too, without being read. The finding points at the position of
+the error; the other files of the run are still checked.
 
 ## Why is this bad?
 A file that does not parse cannot be checked at all, so none of the other rules ran on it: a freezing or
@@ -28,11 +29,14 @@ for p in model.parameters():
 ```
 
 ## Known limits
-Only the first syntax error of a file is reported. The verdict is that of the Python running tllint (its own
-parser and compiler): a file using syntax newer than that Python (PEP 695 `type` statements and generics under
-3.11) is reported too, with the version in the message; run tllint with the Python the project targets (with
-pre-commit, `language_version` on the hook). A valid file nested too deeply for the parser's tree (far beyond
-what people write) is reported as not checked. Notebooks (`.ipynb`) are not read yet.
+A file is analysed when it mentions a word some enabled rule needs (`requires_grad`, `parameters(`,
+`torchvision`, ...); one that never does is skipped from its bytes, whatever its syntax or encoding, and left to
+your general linter. Only the first syntax error of a file is reported. The verdict is that of the Python
+running tllint (its own parser and compiler): a file using syntax newer than that Python (PEP 695 `type`
+statements and generics under 3.11) is reported too, with the version in the message; run tllint with the
+Python the project targets (with pre-commit, `language_version` on the hook). A valid file nested too deeply
+for the parser's tree (far beyond what people write) is reported as not checked. Notebooks (`.ipynb`) are not
+read yet.
 """
 
 from __future__ import annotations
