@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -272,8 +271,9 @@ def test_symlink_loop_and_a_directory_named_like_a_script(tmp_path: Path) -> Non
 
 # --- big input ------------------------------------------------------------------------------------------------
 
-def test_a_50000_line_file_is_checked_in_reasonable_time() -> None:
-    """Generated helpers after a real mistake: the whole file is parsed, analysed and located."""
+def test_a_50000_line_file_is_checked_whole() -> None:
+    """Generated helpers after a real mistake: the whole file is parsed, analysed and located (its speed is
+    measured by bench/static_speed.py, not asserted here)."""
     block = textwrap.dedent("""\
         def step_{i}(model, batch, optimizer):
             loss = model(batch).sum() * {i}
@@ -284,12 +284,10 @@ def test_a_50000_line_file_is_checked_in_reasonable_time() -> None:
     """)
     text = WRONG_ORDER + "".join(block.format(i=i) for i in range(50_000 // 6 + 1))
     assert text.count("\n") >= 50_000
-    started = time.perf_counter()
     result = check_source(text.encode(), "big.py", CODES)
     assert not result.problems
     assert result.analysed
     assert [(f.code, f.span.line) for f in result.findings if f.code == "TL001"] == [("TL001", 6)]
-    assert time.perf_counter() - started < 120
 
 
 # --- a real corpus (bench/corpus.sh DIR; then TLLINT_CORPUS=DIR pytest -m slow) -----------------------------
