@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -187,15 +186,10 @@ def torchrun(*args: str) -> subprocess.CompletedProcess[str]:
     """`torchrun --nproc_per_node 2 -m tllint run ARGS` (gloo on CPU), this checkout first on the path."""
     environ = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--master_port", str(_free_port()), "-m", "tllint", "run", *args],
+    # --standalone: torchrun binds a free port itself, so no other process can take it between pick and bind.
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           "-m", "tllint", "run", *args],
                           cwd=SCRIPTS, env=environ, capture_output=True, text=True, timeout=300)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize(("args", "exit_code", "codes"), [((), 0, set()), (("--", "late"), 1, {"TL111"})])
