@@ -144,7 +144,7 @@ class Statements(Base):
         merge_into(frame, envs)
 
     def for_statement(self, node: ast.For | ast.AsyncFor, frame: Frame) -> None:
-        iterable = self.value(node.iter, frame)
+        iterable = self.consumed(node.iter, frame)
         loop_locals = frame.loop_locals | assigned_names(node)
         if isinstance(iterable, ParamsOf | ModuleVar):
             env = frame.child_env()
