@@ -151,6 +151,22 @@ def test_a_freeze_undone_before_training_is_reported_at_the_re_enable(spelling: 
     assert findings(source) == {("TL014", unfreeze_line)}, source
 
 
+PARTIAL_FREEZES = {
+    "by name": "for name, p in {m}.named_parameters():\n    if 'layer4' not in name:\n        p.requires_grad_(False)",
+    "by position": "for p in list({m}.parameters())[:-10]:\n    p.requires_grad = False",
+    "by child position": "for child in list({m}.children())[:6]:\n    child.requires_grad_(False)",
+    "by child name": "for name, child in {m}.named_children():\n    if name != 'layer4':\n"
+                     "        child.requires_grad_(False)",
+}
+
+
+@pytest.mark.parametrize(("partial", "spelling"), list(itertools.product(PARTIAL_FREEZES, REQUIRES_GRAD_SPELLINGS)))
+def test_a_partial_freeze_undone_before_training_is_reported_at_the_re_enable(partial: str, spelling: str) -> None:
+    source, (_, _, unfreeze_line, _) = program("module", [PARTIAL_FREEZES[partial], HEAD_REPLACEMENTS["assign"],
+                                                          spelled(spelling, True), OPTIMIZER_OVER_ALL])
+    assert findings(source) == {("TL014", unfreeze_line)}, source
+
+
 @pytest.mark.parametrize(("spelling", "scope"), list(itertools.product(REQUIRES_GRAD_SPELLINGS,
                                                                          ["module", "method"])))
 def test_an_optimizer_over_a_wholly_frozen_model_is_reported(spelling: str, scope: str) -> None:
