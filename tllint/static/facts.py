@@ -354,6 +354,7 @@ class AttributeWrite:
     attr: str
     where: Where
     receiver_text: str
+    configuration_flag: bool = False  # `self.requires_grad = requires_grad`: the class's own setting, kept on purpose
 
 
 @dataclass(frozen=True)

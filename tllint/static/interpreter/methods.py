@@ -85,7 +85,9 @@ class MethodCalls(Base):
         method = func.attr
         args = arguments(node)
         if method in ("backward", "manual_backward"):
-            target = func.value if method == "backward" and not args else (args[0].value if args else None)
+            positional = [arg.value for arg in args if arg.keyword is None and not arg.star]
+            # `loss.backward(retain_graph=True)` runs on `loss`; `accelerator.backward(loss)` on its argument
+            target = func.value if method == "backward" and not positional else (positional or [None])[0]
             name = loss_name(target)
             for arg in args:
                 self.value(arg.value, frame)
@@ -159,6 +161,8 @@ class MethodCalls(Base):
                 slot_text = f"{self.text(node.func.value)}.{name}" if isinstance(node.func, ast.Attribute) else None
                 self.emit(Replaced(slot, layer.obj, self.where(statement, frame), slot_text))
             return UNKNOWN
+        if method == "get_classifier" and not args:  # timm: the head, wherever the architecture keeps it
+            return Ref(ref.obj, (*ref.path, CLASSIFIER))
         if method == "reset_classifier":
             label = f"the classifier `{self.text(node)}` created"
             has_params = _reset_has_params(node)
@@ -208,7 +212,8 @@ class MethodCalls(Base):
                 if attr == "requires_grad" or attr in MISSPELLINGS:
                     where = self.where(statement, frame)
                     self.facts.attribute_writes.append(
-                        AttributeWrite(receiver, attr, where, self.text(args[0].value)))
+                        AttributeWrite(receiver, attr, where, self.text(args[0].value),
+                                       configuration_flag=self.is_configuration_flag(args[0].value, args[2].value)))
                     if attr == "requires_grad":
                         self.requires_grad_write(receiver, args[0].value, args[2].value, statement, frame)
                 elif attr.isidentifier():

@@ -233,7 +233,9 @@ class Statements(Base):
             return
         where = self.where(line, frame)
         if attr == "requires_grad" or attr in MISSPELLINGS:
-            self.facts.attribute_writes.append(AttributeWrite(receiver, attr, where, self.text(receiver_node)))
+            flag = self.is_configuration_flag(receiver_node, value_node)
+            self.facts.attribute_writes.append(
+                AttributeWrite(receiver, attr, where, self.text(receiver_node), configuration_flag=flag))
             if attr == "requires_grad":
                 self.requires_grad_write(receiver, receiver_node, value_node, line, frame)
             return
