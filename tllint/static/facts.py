@@ -232,6 +232,13 @@ class Where:
     def conditional(self) -> bool:
         return bool(self.conditions)
 
+    def certain_from(self, observer: Where | None) -> bool:
+        """Whether this event has surely happened when `observer` runs: each condition guarding it also
+        guards the observer (a freeze and an optimizer in one `if args.freeze:` block are straight-line code)."""
+        if observer is None:
+            return not self.conditions
+        return all(condition in observer.conditions for condition in self.conditions)
+
     def condition_text(self) -> str:
         return " and ".join(c.text for c in self.conditions)
 
