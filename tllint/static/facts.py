@@ -213,6 +213,13 @@ class Condition:
     param: str | None = None
     polarity: bool = True
 
+    def negated(self) -> Condition:
+        """The condition of the `else` arm."""
+        return Condition(f"not ({self.text})", self.param, not self.polarity)
+
+    def contradicts(self, other: Condition) -> bool:
+        return other == self.negated() or self == other.negated()
+
 
 @dataclass(frozen=True)
 class Where:
@@ -231,6 +238,10 @@ class Where:
     @property
     def conditional(self) -> bool:
         return bool(self.conditions)
+
+    def excludes(self, other: Where) -> bool:
+        """The two never both run: one is in the `if` arm of a test, the other in its `else` arm."""
+        return any(mine.contradicts(theirs) for mine in self.conditions for theirs in other.conditions)
 
     def certain_from(self, observer: Where | None) -> bool:
         """Whether this event has surely happened when `observer` runs: each condition guarding it also

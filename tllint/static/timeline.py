@@ -143,11 +143,17 @@ def selects(source: ParamsOf, target: Ref, facts: FileFacts, at: int) -> bool | 
 
 
 def optimizer_covers_later(facts: FileFacts, target: Ref, after: int) -> bool:
-    """A later optimizer or `add_param_group` that (as far as tllint can tell) may include `target`."""
+    """A later optimizer or `add_param_group` that (as far as tllint can tell) may include `target`; one in the
+    other arm of an `if` than event `after` never runs after it."""
+    here = facts.events[after].where
     for _, event in of_type(facts, OptimizerBuilt, after + 1):
+        if event.where.excludes(here):
+            continue
         if not event.known or any(s.ref.covers(target) for s in event.sources()):
             return True
     for _, added in of_type(facts, ParamGroupAdded, after + 1):
+        if added.where.excludes(here):
+            continue
         if not added.sources or any(s.ref.covers(target) or target.covers(s.ref) for s in added.sources):
             return True
     return False
