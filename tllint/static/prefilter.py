@@ -18,6 +18,7 @@ from tllint.static.rules.parse_error import PARSE_ERROR
 SKIP_FILE = re.compile(rb"#\s*tllint\s*:\s*skip-file\b", re.IGNORECASE)
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _BETWEEN_TOKENS = rb"(?:\s|\\)*"  # Python allows whitespace, newlines in brackets and continuations there
+_JSON_LINE_BREAKS = re.compile(rb'\\[nrt]|"\s*,\s*"')  # a notebook's `"...\n",` ends one line of code and starts one
 
 
 @cache
@@ -36,8 +37,16 @@ def triggered(data: bytes, codes: frozenset[str]) -> bool:
     return any(word in data for word in words) or (spaced is not None and spaced.search(data) is not None)
 
 
-def skip_reason(data: bytes, codes: frozenset[str]) -> Skipped | None:
-    """Why the file can be decided from its bytes (nothing to report), or None when it must be analysed."""
+def skip_reason(data: bytes, codes: frozenset[str], notebook: bool = False) -> Skipped | None:
+    """Why the file can be decided from its bytes (nothing to report), or None when it must be analysed.
+
+    A notebook's code lies in JSON strings, where line breaks are escaped and a cell's lines are separate strings:
+    its words are also searched with those read as spaces (so no word of its code is missed). Its `# tllint:
+    skip-file` counts only in a code cell, so it is read from the cells (`notebook.check_notebook`)."""
+    if notebook:
+        if triggered(data, codes) or triggered(_JSON_LINE_BREAKS.sub(b" ", data), codes):
+            return None
+        return Skipped.NO_TRAINING_CODE
     if SKIP_FILE.search(data):
         return Skipped.SKIP_FILE
     if not triggered(data, codes):
