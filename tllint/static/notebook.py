@@ -29,6 +29,12 @@ PYTHON_LANGUAGES = frozenset({"python", "python3", "ipython", "ipython3"})
 BODY_IS_PYTHON = frozenset({"time", "timeit", "capture", "prun", "debug"})  # cell magics that run their body here
 _MAGIC_NAME = re.compile(r"%%\s*(\w*)")
 _INDENT = re.compile(r"[ \t]*")
+# Pasted interactive sessions: IPython strips the prompts when the cell's first (or second) line has one.
+_PROMPTS = ((re.compile(r">>>( |$)"), re.compile(r"(>>>|\.\.\.)( |$)")),
+            (re.compile(r"In \[\d+\]: |\s*\.\.\.+: ?"), re.compile(r"In \[\d+\]: |\s*\.\.\.+: ?")))
+# A cell of one line that is not Python may call a magic without its `%` (IPython's automagic, on by default).
+_AUTOMAGIC = re.compile(r"[ \t]*(pip|conda|mamba|cd|ls|pwd|env|set_env|mkdir|rm|cp|mv|cat|load_ext|reload_ext|"
+                        r"autoreload|matplotlib|time|timeit|run|who|whos|tensorboard|history|reset|config)\b")
 _TIME = re.compile(r"%time[ \t]+(?=\S)")  # `%time stmt` runs stmt in the notebook's namespace
 _ESCAPES = "%!?/;,"  # IPython's escapes at the start of a statement: magic, shell, help, autocall
 _ASSIGNED_ESCAPE = re.compile(r"[ \t]*[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?=[ \t]*[!%])")
@@ -230,21 +236,45 @@ def _python(value: Any, *paths: tuple[str, ...]) -> bool:
 
 def python_lines(lines: list[str]) -> list[tuple[str, int]] | None:
     """A cell's lines as Python, each with the columns removed before its code; None when the cell's body is not
-    Python. IPython's order: a cell whose first line is indented is dedented, then a `%%magic` on its first line
-    decides what the body is, then lines that start a statement with an escape are masked."""
+    Python. IPython's order: a cell whose first line is indented is dedented, pasted prompts are stripped, a
+    `%%magic` on its first line decides what the body is, lines that start a statement with an escape are masked,
+    and a cell of one line that is not Python may be a magic without its `%`."""
     first = next((index for index, line in enumerate(lines) if line.strip()), None)
     if first is None:
         return [(line, 0) for line in lines]
     indent = _INDENT.match(lines[first]).group()  # type: ignore[union-attr]
     rows = [(line[len(indent):], len(indent)) if indent and line.startswith(indent) else (line, 0) for line in lines]
+    rows = _without_prompts(rows, first)
     head = rows[first][0]
     if head.startswith("%%"):
         if _MAGIC_NAME.match(head).group(1) not in BODY_IS_PYTHON:  # type: ignore[union-attr]
             return None
         rows[first] = ("pass", 0)
-    if _MAY_ESCAPE.search("\n".join(text for text, _ in rows)) is None:
-        return rows
-    return _masked(rows)
+    if _MAY_ESCAPE.search("\n".join(text for text, _ in rows)) is not None:
+        rows = _masked(rows)
+    alone = sum(1 for text, _ in rows if text.strip()) == 1
+    if alone and _AUTOMAGIC.match(rows[first][0]) and not _parses(rows[first][0]):
+        rows[first] = ("pass", 0)
+    return rows
+
+
+def _without_prompts(rows: list[tuple[str, int]], first: int) -> list[tuple[str, int]]:
+    for initial, prompt in _PROMPTS:
+        if initial.match(rows[first][0]) or (len(rows) > first + 1 and prompt.match(rows[first + 1][0])):
+            stripped = []
+            for text, shift in rows:
+                found = prompt.match(text)
+                stripped.append((text, shift) if found is None else (text[found.end():], shift + found.end()))
+            rows = stripped
+    return rows
+
+
+def _parses(line: str) -> bool:
+    try:
+        ast.parse(line)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _masked(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
