@@ -163,10 +163,10 @@ def check_notebook(data: bytes, path: str, codes: frozenset[str], *, noqa: bool 
     skipped = skip_reason(text.encode(), codes)
     if skipped is not None:
         return FileOutcome(skipped=skipped)
-    for part in program.parts:
-        error = compile_error(part.text, path, ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    for part in program.parts:  # named apart from the file: CPython would read the error's line from the JSON
+        error = compile_error(part.text, f"<cell {part.cell.number}>", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         if error is not None:
-            return not_checked(program.place(error, part), codes)
+            return not_checked(program.place(replace(error, path=path), part), codes)
     tree = syntax_tree(text, path)
     if isinstance(tree, Finding):
         return not_checked(program.place(tree), codes)
