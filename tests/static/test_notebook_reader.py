@@ -38,7 +38,8 @@ def masked(cell: str) -> list[str] | None:
 def test_cells_are_numbered_among_all_cells_and_only_code_cells_are_read() -> None:
     data = notebook("# Title", "a = 1\nb = 2\n", "raw text", ["c = 3\n", "d = 4"],
                     kinds=("markdown", "code", "raw", "code"))
-    assert [(cell.number, cell.lines) for cell in read_cells(data)] == [(2, ["a = 1", "b = 2"]), (4, ["c = 3", "d = 4"])]
+    cells = [(cell.number, cell.lines) for cell in read_cells(data)]
+    assert cells == [(2, ["a = 1", "b = 2"]), (4, ["c = 3", "d = 4"])]
 
 
 def test_a_source_as_a_string_or_as_a_list_of_strings_reads_the_same() -> None:
