@@ -21,12 +21,34 @@ CODES = Config(select=("ALL",)).enabled_codes()
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning", "ignore::DeprecationWarning")
 
-# Python whose lines look like IPython's escapes: `%`, `!`, `?`, `,` and `=` inside strings, brackets and
-# continuations, where they are Python.
-LINES = ["s = '''", "%notmagic", "!notshell", "'''", 'x = """a', "?b", '"""', "y = (1,", "     % 2)", "z = (a",
-         "     != b)", "w = 1 \\", "  % 3", "v = 'x?'", "u = 1  # why?", "d = {'%': 1,", "     ',': 2}", "t = [",
-         "  # %comment", "]", "if x:", "    q = 1", "pass", "r = f'{a!r}'", "p = '\\\\'", "o = '\\''", "k = b'!'",
-         "", "    ", "\t"]
+# Statements of Python whose lines look like IPython's escapes (`%`, `!`, `?`, `,`, `/`, `;` at the start or end of
+# a line), inside strings, brackets and continuations, where they are Python. Each is complete, so that any
+# sequence of them compiles.
+STATEMENTS = [
+    "s = '''\n%notmagic\n!notshell\n?x\n/y\n'''",
+    'x = """a\n?b\n,c\n;d\n"""',
+    "y = (1\n     % 2)",
+    "z = (a\n     != b)",
+    "w = 1 \\\n  % 3",
+    "v = 'x?'",
+    "u = 1  # why?",
+    "d = {'%': 1,\n     ',': 2}",
+    "t = [\n  # %comment\n]",
+    "if x:\n    q = (1\n  %2)",
+    "r = f'{a!r}'",
+    "p = '\\\\'",
+    "o = '\\''",
+    "k = b'!'",
+    "m = 'a\\\n%b'",
+    "n = ('a'\n     '?')",
+    "def f():\n    '''doc\n%x\n    '''\n    return 1",
+    "e = [x\n  for x in y\n  if x]",
+    "h = x if y else \\\n    z",
+    "",
+    "# ?",
+    "a = b  # %c",
+]
+LINES = [line for statement in STATEMENTS for line in statement.split("\n")]
 
 
 def python_reads_as_itself(source: str) -> None:
@@ -45,9 +67,11 @@ def python_reads_as_itself(source: str) -> None:
 
 
 @SETTINGS
-@given(st.lists(st.sampled_from(LINES), max_size=25))
-def test_python_that_looks_like_ipython_reads_as_itself(lines: list[str]) -> None:
-    python_reads_as_itself("\n".join(lines))
+@given(st.lists(st.sampled_from(STATEMENTS), max_size=12))
+def test_python_that_looks_like_ipython_reads_as_itself(statements: list[str]) -> None:
+    source = "\n".join(statements)
+    compile(source, "<cell>", "exec", dont_inherit=True)  # Python, so the property below is exercised
+    python_reads_as_itself(source)
 
 
 @SETTINGS
