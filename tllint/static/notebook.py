@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -271,8 +272,10 @@ def _without_prompts(rows: list[tuple[str, int]], first: int) -> list[tuple[str,
 
 def _parses(line: str) -> bool:
     try:
-        ast.parse(line)
-    except (SyntaxError, ValueError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an invalid escape sequence is a warning, not our output
+            ast.parse(line)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 
