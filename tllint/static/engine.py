@@ -78,27 +78,26 @@ def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = 
         from tllint.static.notebook import check_notebook
 
         return check_notebook(data, path, codes, noqa=noqa)
-    skipped = skip_reason(data, codes)
-    if skipped is not None:
-        return FileOutcome(skipped=skipped)
+    outcome = FileOutcome()
+    outcome.skipped = skip_reason(data, codes)
+    if outcome.skipped is not None:
+        return outcome
     text = decode(data, path)
     if isinstance(text, Finding):
-        return not_checked(text, codes)
+        outcome.findings.append(text)
+        return _selected(outcome, codes)
     tree = parse(text, path)
     if isinstance(tree, Finding):
-        return not_checked(tree, codes)
-    return analyse(Source(text), tree, path, codes, noqa=noqa, mentions_noqa=MENTIONS_NOQA.search(data) is not None)
+        outcome.findings.append(tree)
+        return _selected(outcome, codes)
+    return analyse(Source(text), text, tree, path, codes, noqa=noqa,
+                   mentions_noqa=MENTIONS_NOQA.search(data) is not None)
 
 
-def not_checked(finding: Finding, codes: frozenset[str]) -> FileOutcome:
-    """A file that could not be analysed: its TL000, when that code is enabled."""
-    return FileOutcome([finding] if finding.code in codes else [])
-
-
-def analyse(source: Source, tree: ast.Module, path: str, codes: frozenset[str], *, noqa: bool,
+def analyse(source: Source, text: str, tree: ast.Module, path: str, codes: frozenset[str], *, noqa: bool,
             mentions_noqa: bool) -> FileOutcome:
     """Build the facts of a parsed file, run the enabled rules and locate their findings. `mentions_noqa`: the
-    file's text holds the word anywhere (the rule that judges comments then reads them all)."""
+    text holds the word anywhere (the rule that judges comments then reads them all)."""
     outcome = FileOutcome(analysed=True)
     try:
         facts = build_facts(tree, source)
@@ -111,7 +110,7 @@ def analyse(source: Source, tree: ast.Module, path: str, codes: frozenset[str], 
     enabled = static_rules()
     first = [enabled[code] for code in sorted(codes & enabled.keys()) if not enabled[code].reads_noqa]
     last = [enabled[code] for code in sorted(codes & enabled.keys()) if enabled[code].reads_noqa]
-    report = _Report(path, source, noqa, tokenize_all=bool(last) and mentions_noqa)
+    report = _Report(path, source, text, noqa, tokenize_all=bool(last) and mentions_noqa)
     report.add(_run(first, facts, source, outcome, path))
     if last:
         facts.noqa = report.noqa_facts(codes)
@@ -131,15 +130,25 @@ def _run(selected: list[Rule], facts: FileFacts, source: Source, outcome: FileOu
     return violations
 
 
+def _selected(outcome: FileOutcome, codes: frozenset[str]) -> FileOutcome:
+    outcome.findings = [f for f in outcome.findings if f.code in codes]
+    return outcome
+
+
+def not_checked(finding: Finding, codes: frozenset[str]) -> FileOutcome:
+    """A file that could not be analysed: its TL000, when that code is enabled."""
+    return _selected(FileOutcome([finding]), codes)
+
+
 class _Report:
     """Turns violations into located findings and applies `# noqa`, remembering what each comment silenced.
 
     Tokenizing the file to find real comments costs more than the whole analysis, so it happens only when a
     reported line mentions noqa, or, when a rule judges the comments themselves, when the file mentions it."""
 
-    def __init__(self, path: str, source: Source, noqa: bool, tokenize_all: bool) -> None:
-        self.path, self.source, self.noqa = path, source, noqa
-        self.comments: dict[int, Directive] | None = directives(self._text()) if noqa and tokenize_all else None
+    def __init__(self, path: str, source: Source, text: str, noqa: bool, tokenize_all: bool) -> None:
+        self.path, self.source, self.text, self.noqa = path, source, text, noqa
+        self.comments: dict[int, Directive] | None = directives(text) if noqa and tokenize_all else None
         self.silenced: dict[int, set[str]] = {}
         self.findings: dict[tuple[str, Span], Finding] = {}
 
@@ -160,14 +169,11 @@ class _Report:
             if not any("noqa" in self.source.lines[line - 1].lower() for line in lines
                        if line <= len(self.source.lines)):
                 return False
-            self.comments = directives(self._text())
+            self.comments = directives(self.text)
         by = suppressing(finding, lines, self.comments)
         for directive in by:
             self.silenced.setdefault(directive.line, set()).add(finding.code)
         return bool(by)
-
-    def _text(self) -> str:
-        return "\n".join(self.source.lines)
 
     def noqa_facts(self, ran: frozenset[str]) -> tuple[NoqaComment, ...]:
         """Every `# noqa` comment with the codes it silenced so far."""

@@ -171,7 +171,8 @@ def check_notebook(data: bytes, path: str, codes: frozenset[str], *, noqa: bool 
     tree = syntax_tree(text, path)
     if isinstance(tree, Finding):
         return not_checked(program.place(tree), codes)
-    outcome = analyse(_NotebookSource(program), tree, path, codes, noqa=noqa, mentions_noqa="noqa" in text.lower())
+    outcome = analyse(_NotebookSource(program), text, tree, path, codes, noqa=noqa,
+                      mentions_noqa="noqa" in text.lower())
     outcome.findings = sorted((program.place(finding) for finding in outcome.findings), key=lambda f: f.sort_key)
     return outcome
 
