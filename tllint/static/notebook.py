@@ -103,8 +103,6 @@ class CellLine(int):
     def __str__(self) -> str:
         return f"{self.in_cell} of cell {self.cell}"
 
-    __repr__ = __str__
-
 
 class Program:
     """The code cells joined, masked, with where each line comes from."""
