@@ -15,6 +15,7 @@ from tests.helpers import REPO, expectations
 from tllint.config import Config
 from tllint.static.engine import check_source
 from tllint.static.notebook import CellLine, NotANotebook, Program, python_lines, read_cells
+from tllint.static.prefilter import skip_reason
 
 NOTEBOOK_FIXTURES = sorted((REPO / "fixtures" / "notebooks").glob("*.ipynb"))
 CODES = Config().enabled_codes()
@@ -229,3 +230,18 @@ def test_notebook_fixture_findings_match_expectations(path: Path) -> None:
     outcome = check_source(path.read_bytes(), str(path.relative_to(REPO)), CODES)
     assert not outcome.problems
     assert {(f.cell, f.span.line, f.code) for f in outcome.findings} == expected
+
+
+@pytest.mark.parametrize("source", [["opt = SGD(model.parameters\n", "    (), lr=0.1)"],
+                                    "opt = SGD(model.parameters \\\n(), lr=0.1)",
+                                    "opt = SGD(model.parameters\t(), 0.1)"])
+def test_the_byte_prefilter_finds_words_split_by_the_json(source: str | list[str]) -> None:
+    """A word of several tokens (`parameters(`) split over lines of a cell is still found in the raw JSON."""
+    assert skip_reason(notebook(source), frozenset({"TL011"}), notebook=True) is None
+    assert skip_reason(notebook("opt = SGD(params(), lr=0.1)"), frozenset({"TL011"}), notebook=True) is not None
+
+
+def test_a_stale_noqa_in_a_cell_is_reported_in_its_cell() -> None:
+    data = seed_notebook(wrong=False).replace(b"named_parameters():", b"named_parameters():  # noqa: TL001")
+    [finding] = check_source(data, "nb.ipynb", CODES | {"TL900"}).findings
+    assert (finding.code, finding.cell, finding.span.line, finding.span.column) == ("TL900", 3, 1, 47)
