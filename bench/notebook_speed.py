@@ -52,7 +52,7 @@ def notebook(text: str) -> bytes:
     cells = []
     for number, source in enumerate(cells_of(text)):
         if number == 0:
-            source = "!pip install -q timm torchmetrics\n%matplotlib inline\n" + source
+            source = "!pip install -q torchmetrics\n%matplotlib inline\n" + source
         if number % 3 == 0:
             heading = [f"## Step {number // 3 + 1}\n", "Notes."]
             cells.append({"cell_type": "markdown", "metadata": {}, "source": heading})
@@ -96,6 +96,7 @@ def main() -> None:
         "reader alone (JSON -> masked program)": lambda: Program(read_cells(nb)),
         "pre-filter, .ipynb without training code": lambda: skip_reason(quiet, codes, notebook=True),
     }
+    assert skip_reason(quiet, codes, notebook=True) is not None, "the notebook without training code is skipped"
     code_cells = sum(1 for _ in read_cells(nb))
     print(f"script: {text.count(chr(10))} lines, {len(data):,} bytes; notebook: {code_cells} code cells, "
           f"{len(nb):,} bytes (outputs included)")
