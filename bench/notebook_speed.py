@@ -93,7 +93,7 @@ def main() -> None:
     cases: dict[str, Callable[[], object]] = {
         "check_source, .py": lambda: check_source(data, "train.py", codes),
         "check_source, .ipynb": lambda: check_source(nb, "train.ipynb", codes),
-        "reader alone (JSON -> masked program)": lambda: Program(read_cells(nb)),
+        "reader alone (JSON -> masked program)": lambda: Program.of_notebook(read_cells(nb)),
         "pre-filter, .ipynb without training code": lambda: skip_reason(quiet, codes, notebook=True),
     }
     assert skip_reason(quiet, codes, notebook=True) is not None, "the notebook without training code is skipped"

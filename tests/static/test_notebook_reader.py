@@ -148,13 +148,13 @@ def test_a_cell_whose_body_is_not_python_is_left_out(cell: str) -> None:
 
 def test_columns_count_in_the_cell_as_written() -> None:
     """A dedented cell and `%time ` shift the columns of the code after them; the finding gets them back."""
-    program = Program(read_cells(notebook("x = 1", "    %time y = 2\n    z = 3")))
+    program = Program.of_notebook(read_cells(notebook("x = 1", "    %time y = 2\n    z = 3")))
     assert program.text == "x = 1\ny = 2\nz = 3\n"
     assert [(o.cell, o.line, o.shift) for o in program.origins] == [(1, 1, 0), (2, 1, 10), (2, 2, 4)]
 
 
 def test_a_program_line_prints_as_its_line_in_its_cell() -> None:
-    program = Program(read_cells(notebook("# Title", "a = 1\nb = 2", kinds=("markdown", "code"))))
+    program = Program.of_notebook(read_cells(notebook("# Title", "a = 1\nb = 2", kinds=("markdown", "code"))))
     line = CellLine(2, program.origins[1])
     assert line == 2 and f"on line {line}" == "on line 2 of cell 2"
 
@@ -245,3 +245,36 @@ def test_a_stale_noqa_in_a_cell_is_reported_in_its_cell() -> None:
     data = seed_notebook(wrong=False).replace(b"named_parameters():", b"named_parameters():  # noqa: TL001")
     [finding] = check_source(data, "nb.ipynb", CODES | {"TL900"}).findings
     assert (finding.code, finding.cell, finding.span.line, finding.span.column) == ("TL900", 3, 1, 47)
+
+
+# --- scripts the notebook writes --------------------------------------------------------------------------------
+
+SCRIPT_HEAD = "%%writefile train.py\nimport torch.nn as nn\nfrom torchvision.models import resnet18\n" \
+              "model = resnet18(weights='IMAGENET1K_V1')\nmodel.fc = nn.Linear(512, 10)"
+SCRIPT_FREEZE = "for p in model.parameters():\n    p.requires_grad = False"
+
+
+def test_a_written_script_is_its_own_program_and_appends_join_it() -> None:
+    """The freeze appended in cell 3 follows the head replaced in cell 1's script: TL001 in cell 3. The notebook's
+    own program (cell 2) holds no model, and the script's names are not the notebook's."""
+    data = notebook(SCRIPT_HEAD, "print(model)", "%%writefile -a train.py\n" + SCRIPT_FREEZE)
+    [finding] = check_source(data, "nb.ipynb", CODES).findings
+    assert (finding.code, finding.cell, finding.span.line) == ("TL001", 3, 2)
+    assert "replaced on line 5 of cell 1" in finding.message
+
+
+@pytest.mark.parametrize("cells", [
+    ("%%writefile -a train.py\n" + SCRIPT_HEAD.split("\n", 1)[1] + "\n" + SCRIPT_FREEZE,),  # appends to no script
+    (SCRIPT_HEAD + "\n" + SCRIPT_FREEZE, SCRIPT_HEAD.replace("model.fc", "x")),  # rewritten: the last version counts
+    (SCRIPT_HEAD.replace("train.py", "notes.txt") + "\n" + SCRIPT_FREEZE,),  # not a Python file
+])
+def test_what_is_not_a_python_file_the_notebook_writes_is_not_checked(cells: tuple[str, ...]) -> None:
+    assert check_source(notebook(*cells), "nb.ipynb", CODES).findings == []
+
+
+def test_a_written_script_compiles_as_a_file_and_skip_file_in_the_notebook_covers_it() -> None:
+    awaiting = notebook(SCRIPT_HEAD + "\nawait start()")
+    [finding] = check_source(awaiting, "nb.ipynb", CODES).findings
+    assert (finding.code, finding.cell, finding.span.line) == ("TL000", 1, 6)
+    skipped = notebook("# tllint: skip-file\nimport torch", SCRIPT_HEAD + "\n" + SCRIPT_FREEZE)
+    assert check_source(skipped, "nb.ipynb", CODES).skipped is not None

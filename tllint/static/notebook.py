@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tllint.findings.model import Finding, Span
-from tllint.static.outcome import FileOutcome
+from tllint.static.outcome import FileOutcome, Skipped
 from tllint.static.prefilter import input_finding, skip_reason
 from tllint.static.source import Source
 
@@ -36,6 +36,7 @@ _PROMPTS = ((re.compile(r">>>( |$)"), re.compile(r"(>>>|\.\.\.)( |$)")),
 # A cell of one line that is not Python may call a magic without its `%` (IPython's automagic, on by default).
 _AUTOMAGIC = re.compile(r"[ \t]*(pip|conda|mamba|cd|ls|pwd|env|set_env|mkdir|rm|cp|mv|cat|load_ext|reload_ext|"
                         r"autoreload|matplotlib|time|timeit|run|who|whos|tensorboard|history|reset|config)\b")
+_WRITEFILE = re.compile(r"%%writefile[ \t]+(-a[ \t]+|--append[ \t]+)?(\S+\.py)[ \t]*$")
 _TIME = re.compile(r"%time[ \t]+(?=\S)")  # `%time stmt` runs stmt in the notebook's namespace
 _ESCAPES = "%!?/;,"  # IPython's escapes at the start of a statement: magic, shell, help, autocall
 _ASSIGNED_ESCAPE = re.compile(r"[ \t]*[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?=[ \t]*[!%])")
@@ -104,23 +105,30 @@ class CellLine(int):
         return f"{self.in_cell} of cell {self.cell}"
 
 
-class Program:
-    """The code cells joined, masked, with where each line comes from."""
+Rows = list[tuple[str, int]]  # a cell's lines as Python, each with the columns removed before its code
 
-    def __init__(self, cells: list[CodeCell]) -> None:
+
+class Program:
+    """Cells joined into one program, with where each line comes from, and the flags their code compiles with."""
+
+    def __init__(self, cells: list[tuple[CodeCell, Rows]], flags: int = 0) -> None:
         lines: list[str] = []
+        self.flags = flags
         self.origins: list[_Origin] = []
         self.parts: list[_Part] = []
-        for cell in cells:
-            masked = python_lines(cell.lines)
-            if masked is None:
-                continue
+        for cell, masked in cells:
             self.parts.append(_Part(cell, len(lines) + 1, "".join(text + "\n" for text, _ in masked)))
             lines.extend(text for text, _ in masked)
             rows = zip(masked, cell.lines, strict=True)
             self.origins.extend(_Origin(cell.number, number, shift, written)
                                 for number, ((_, shift), written) in enumerate(rows, start=1))
         self.text = "".join(line + "\n" for line in lines)
+
+    @classmethod
+    def of_notebook(cls, cells: list[CodeCell]) -> Program:
+        """The notebook's own program: its Python cells, masked, compiled as IPython compiles them."""
+        masked = ((cell, python_lines(cell.lines)) for cell in cells)
+        return cls([(cell, rows) for cell, rows in masked if rows is not None], ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
     def place(self, finding: Finding, part: _Part | None = None) -> Finding:
         """The finding in its cell. `part`: its span counts lines of that cell alone (a cell's syntax error)."""
@@ -147,23 +155,58 @@ class _NotebookSource(Source):
         return CellLine(line, self.program.origins[line - 1])
 
 
+def written_scripts(cells: list[CodeCell]) -> list[Program]:
+    """The Python files the notebook writes with `%%writefile NAME.py` (`-a` appends to one it wrote before), each
+    its own program: often the training script itself, launched with `!accelerate launch`. The magic's line reads
+    as a blank line; the last version of a file is the one checked."""
+    scripts: dict[str, list[tuple[CodeCell, Rows]]] = {}
+    for cell in cells:
+        first = next((index for index, line in enumerate(cell.lines) if line.strip()), None)
+        written = None if first is None else _WRITEFILE.match(cell.lines[first].strip())
+        if written is None or (written.group(1) and written.group(2) not in scripts):
+            continue
+        rows = [("" if index == first else line, 0) for index, line in enumerate(cell.lines)]
+        scripts[written.group(2)] = [*scripts[written.group(2)], (cell, rows)] if written.group(1) else [(cell, rows)]
+    return [Program(parts) for parts in scripts.values()]
+
+
 def check_notebook(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = True) -> FileOutcome:
-    """Check a notebook's bytes as `engine.check_source` checks a file's (which hands notebooks here)."""
-    from tllint.static.engine import analyse, compile_error, not_checked, syntax_tree
+    """Check a notebook's bytes as `engine.check_source` checks a file's (which hands notebooks here): its own
+    program, then each script it writes."""
+    from tllint.static.engine import not_checked
 
     skipped = skip_reason(data, codes, notebook=True)
     if skipped is not None:
         return FileOutcome(skipped=skipped)
     try:
-        program = Program(read_cells(data))
+        cells = read_cells(data)
     except NotANotebook as problem:
         return not_checked(problem.finding(path), codes)
+    own = _check(Program.of_notebook(cells), path, codes, noqa)
+    if own.skipped is Skipped.SKIP_FILE:
+        return own
+    outcomes = [own, *(_check(script, path, codes, noqa) for script in written_scripts(cells))]
+    if all(outcome.skipped is not None for outcome in outcomes):
+        return own
+    merged = FileOutcome(analysed=any(outcome.analysed for outcome in outcomes))
+    for outcome in outcomes:
+        merged.findings.extend(outcome.findings)
+        merged.problems.extend(outcome.problems)
+        merged.details.extend(outcome.details)
+    merged.findings.sort(key=lambda f: f.sort_key)
+    return merged
+
+
+def _check(program: Program, path: str, codes: frozenset[str], noqa: bool) -> FileOutcome:
+    """One program of the notebook: each cell compiled alone, then the whole analysed, findings in their cells."""
+    from tllint.static.engine import analyse, compile_error, not_checked, syntax_tree
+
     text = program.text
     skipped = skip_reason(text.encode(), codes)
     if skipped is not None:
         return FileOutcome(skipped=skipped)
     for part in program.parts:  # named apart from the file: CPython would read the error's line from the JSON
-        error = compile_error(part.text, f"<cell {part.cell.number}>", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        error = compile_error(part.text, f"<cell {part.cell.number}>", program.flags)
         if error is not None:
             return not_checked(program.place(replace(error, path=path), part), codes)
     tree = syntax_tree(text, path)
