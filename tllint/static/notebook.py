@@ -3,9 +3,10 @@
 IPython rewrites what is not Python before it runs a cell: magics (`%load_ext`, `%%capture`), shell lines
 (`!pip install`, `files = !ls`), help (`?model`, `model.fc??`). Such a line is masked one for one (a `pass` at its
 indentation, or `files = None`), so that line numbers stay and the rest parses; `%time stmt` keeps its statement.
-A cell whose body is not Python (`%%bash`, `%%writefile`, a cell of another language in a polyglot notebook, any
-cell of an R or Julia kernel's notebook) is left out. Each cell must compile on its own, as IPython compiles it
-(top-level `await` included); the cells are then parsed as one module, the program the rules read.
+A cell whose body is not Python (`%%bash`, a cell of another language in a polyglot notebook, any cell of an R or
+Julia kernel's notebook) is left out. Each cell must compile on its own, as IPython compiles it (top-level `await`
+included); the cells are then parsed as one module, the program the rules read. A script the notebook writes with
+`%%writefile NAME.py` is a program of its own.
 
 A finding names its cell (`cell`: the cell's 1-based position among all the notebook's cells, markdown included,
 as editors number them); its line and column count within that cell.
