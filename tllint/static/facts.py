@@ -198,7 +198,16 @@ class Unknown:
 
 UNKNOWN = Unknown()
 
-Value = Ref | ParamsOf | ParamVar | ModuleVar | ParamList | ParamGroups | Optimizer | Literal | Unknown
+
+@dataclass(frozen=True)
+class RebuiltLoss:
+    """A loss rebuilt from a detached value (`torch.tensor(loss.item(), requires_grad=True)`), followed through
+    the helpers that return it."""
+
+    origin: LossRebuilt
+
+
+Value = Ref | ParamsOf | ParamVar | ModuleVar | ParamList | ParamGroups | Optimizer | Literal | RebuiltLoss | Unknown
 
 
 # --- events ------------------------------------------------------------------------------------------------
@@ -409,6 +418,7 @@ class Backward:
     name: str
     where: Where
     at: int
+    by_lightning: bool = False  # the loss `training_step` returns: Lightning runs its backward
 
 
 @dataclass

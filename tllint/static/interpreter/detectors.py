@@ -8,7 +8,10 @@ import ast
 import functools
 
 from tllint.static.facts import (
+    Backward,
     LossRebuilt,
+    RebuiltLoss,
+    Where,
 )
 from tllint.static.interpreter.state import (
     Base,
@@ -17,6 +20,7 @@ from tllint.static.interpreter.state import (
 from tllint.static.interpreter.syntax import (
     arguments,
     bool_literal,
+    dict_entry,
     is_requires_grad,
     keyword_value,
     unstarred,
@@ -108,9 +112,26 @@ class Detectors(Base):
         """TL016 patterns: `torch.tensor(x.item(), requires_grad=True)`, `x.detach().requires_grad_()`,
         `Variable(x.data, requires_grad=True)`, `loss.requires_grad = True`."""
         if forced or (value_node is not None and self.is_rebuilt_loss(value_node, frame)):
-            text = self.text(line)
-            self.facts.losses_rebuilt.append(
-                LossRebuilt(name, self.where(line, frame), text, len(self.facts.events)))
+            rebuilt = LossRebuilt(name, self.where(line, frame), self.text(line), len(self.facts.events))
+            self.facts.losses_rebuilt.append(rebuilt)
+            frame.env[name] = RebuiltLoss(rebuilt)
+
+    def rebuilt_loss_returned(self, name: str, value: RebuiltLoss, frame: Frame) -> None:
+        """`loss = self.compute_loss(...)` where the helper returns a rebuilt loss: reported where it was
+        rebuilt, once a backward runs on `loss` here."""
+        origin = value.origin
+        where = Where(origin.where.node, frame.scope, frame.conditions)
+        self.facts.losses_rebuilt.append(LossRebuilt(name, where, origin.text, len(self.facts.events)))
+
+    def returned_to_lightning(self, node: ast.expr, line: ast.stmt, frame: Frame) -> None:
+        """`return loss` (or `{"loss": loss}`) from `training_step`: Lightning calls `backward()` on it."""
+        if frame.function != "training_step":
+            return
+        loss = dict_entry(node, "loss") if isinstance(node, ast.Dict) else node
+        name = loss_name(loss)
+        if name is not None:
+            self.facts.backwards.append(Backward(name, self.where(line, frame), len(self.facts.events),
+                                                 by_lightning=True))
 
     def is_rebuilt_loss(self, node: ast.expr, frame: Frame) -> bool:
         if not isinstance(node, ast.Call):

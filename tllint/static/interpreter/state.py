@@ -99,6 +99,7 @@ class Frame:
     loop_locals: frozenset[str] = frozenset()
     depth: int = 0
     constructing: ModelObject | None = None  # the instance whose __init__ this is
+    function: str = ""  # the name of the function being interpreted (`training_step`)
 
     def child_env(self) -> dict[str, Value]:
         return dict(self.env)

@@ -17,10 +17,12 @@ from tllint.static.facts import (
     Event,
     LazyFreeze,
     Literal,
+    LossRebuilt,
     ModuleVar,
     Origin,
     ParamsOf,
     ParamVar,
+    RebuiltLoss,
     Ref,
     Replaced,
     SetRequiresGrad,
@@ -86,6 +88,9 @@ class Statements(Base):
             self.expression_statement(node.value, node, frame)
         elif isinstance(node, ast.Return) and node.value is not None:
             value = self.value(node.value, frame)
+            if self.is_rebuilt_loss(node.value, frame):  # `return torch.tensor(loss.item(), requires_grad=True)`
+                value = RebuiltLoss(LossRebuilt("", self.where(node, frame), self.text(node), len(self.facts.events)))
+            self.returned_to_lightning(node.value, node, frame)
             if frame.summary is not None:
                 frame.summary.returns.append(value)
         elif isinstance(node, ast.Import | ast.ImportFrom):
@@ -265,6 +270,8 @@ class Statements(Base):
         if isinstance(target, ast.Name):
             frame.env[target.id] = value
             frame.imports.forget(target.id)
+            if isinstance(value, RebuiltLoss) and isinstance(value_node, ast.Call):
+                self.rebuilt_loss_returned(target.id, value, frame)
             self.detect_loss_rebuild(target.id, value_node, line, frame)
         elif isinstance(target, ast.Tuple | ast.List):
             self.assign_tuple(target, value, value_node, line, frame)
