@@ -382,6 +382,7 @@ class AttributeWrite:
     where: Where
     receiver_text: str
     configuration_flag: bool = False  # `self.requires_grad = requires_grad`: the class's own setting, kept on purpose
+    on_tensor: bool = False  # the receiver is a name assigned a new tensor (`pe = torch.zeros(...)`)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,23 @@ def is_requires_grad_lambda(node: ast.expr) -> bool:
     return isinstance(node, ast.Lambda) and is_requires_grad(node.body)
 
 
+TENSOR_FACTORIES = frozenset(
+    {"zeros", "ones", "empty", "full", "rand", "randn", "randint", "arange", "linspace", "eye", "tensor",
+     "as_tensor", "from_numpy", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like"}
+)
+
+
 class Detectors(Base):
+    def is_new_tensor(self, node: ast.expr, frame: Frame) -> bool:
+        """`torch.zeros(n, d)`, `torch.zeros(n, d).float()`: a plain tensor, never a module or a parameter."""
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not (
+                frame.imports.qualname(node.func) or "").startswith("torch."):
+            node = node.func.value
+        if not isinstance(node, ast.Call):
+            return False
+        qual = frame.imports.qualname(node.func) or ""
+        return qual.startswith("torch.") and qual.count(".") == 1 and qual.split(".")[1] in TENSOR_FACTORIES
+
     def is_configuration_flag(self, receiver_node: ast.expr, value_node: ast.expr) -> bool:
         """`self.requires_grad = requires_grad` (a value passed in), or any write to `self.requires_grad` in a file
         that reads it back (`if self.requires_grad:`): a module keeping its own setting, not a freeze attempt."""

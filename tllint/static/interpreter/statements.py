@@ -272,6 +272,10 @@ class Statements(Base):
             frame.imports.forget(target.id)
             if isinstance(value, RebuiltLoss) and isinstance(value_node, ast.Call):
                 self.rebuilt_loss_returned(target.id, value, frame)
+            if self.is_new_tensor(value_node, frame):
+                frame.tensors.add(target.id)
+            else:
+                frame.tensors.discard(target.id)
             self.detect_loss_rebuild(target.id, value_node, line, frame)
         elif isinstance(target, ast.Tuple | ast.List):
             self.assign_tuple(target, value, value_node, line, frame)
@@ -300,8 +304,10 @@ class Statements(Base):
         where = self.where(line, frame)
         if attr == "requires_grad" or attr in MISSPELLINGS:
             flag = self.is_configuration_flag(receiver_node, value_node)
-            self.facts.attribute_writes.append(
-                AttributeWrite(receiver, attr, where, self.text(receiver_node), configuration_flag=flag))
+            on_tensor = (receiver is UNKNOWN and isinstance(receiver_node, ast.Name)
+                         and receiver_node.id in frame.tensors)
+            self.facts.attribute_writes.append(AttributeWrite(receiver, attr, where, self.text(receiver_node),
+                                                              configuration_flag=flag, on_tensor=on_tensor))
             if attr == "requires_grad":
                 self.requires_grad_write(receiver, receiver_node, value_node, line, frame)
             return
