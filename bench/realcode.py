@@ -10,7 +10,8 @@ Printed figures:
 - recall: expected mistakes reported with an expected code within `tolerance` lines of the expected line;
 - false alarms: error-severity findings on correct files; warnings on correct files are listed apart;
 - each miss and each false alarm, so a reviewer can read the file at the line.
-The tllint that runs is the one of the tree this script lives in.
+The tllint that runs is the one of the tree this script lives in, or the tree given with `--tllint-root`
+(to measure another branch's worktree with this manifest).
 """
 
 from __future__ import annotations
@@ -79,12 +80,12 @@ def load_manifest(default_tolerance: int) -> list[Entry]:
     return entries
 
 
-def run_tllint(files: list[Path]) -> list[dict]:
+def run_tllint(files: list[Path], tllint_root: Path) -> list[dict]:
     """One `tllint check --select ALL` over every file, with an empty configuration and no cache."""
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "tllint.toml"
         config.write_text("")
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = dict(os.environ, PYTHONPATH=str(tllint_root))
         done = subprocess.run(
             [sys.executable, "-m", "tllint", "check", "--select", "ALL", "--output-format", "json",
              "--no-cache", "--config", str(config), *map(str, files)],
@@ -156,13 +157,14 @@ def main() -> None:
     parser.add_argument("dir", type=Path, help="where materialise.sh put the files")
     parser.add_argument("--tolerance", type=int, default=3, help="lines either side of the expected line")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--tllint-root", type=Path, default=ROOT, help="the source tree whose tllint runs")
     args = parser.parse_args()
     entries = load_manifest(args.tolerance)
     missing = [e.label for e in entries if not e.location(args.dir).is_file()]
     if missing:
         raise SystemExit("not materialised (run bench/realcode/materialise.sh): " + ", ".join(missing))
     by_path = {str(e.location(args.dir).resolve()): e for e in entries}
-    for finding in run_tllint([e.location(args.dir) for e in entries]):
+    for finding in run_tllint([e.location(args.dir) for e in entries], args.tllint_root.resolve()):
         by_path[str(Path(finding["path"]).resolve())].findings.append(finding)
     result = report(entries, args.dir)
     if args.json:
