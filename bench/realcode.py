@@ -22,9 +22,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport, as tllint does
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "bench" / "realcode" / "manifest.toml"
@@ -64,8 +68,8 @@ class Entry:
         return f"{self.repo}@{self.commit[:10]}:{self.path}"
 
 
-def load_manifest(default_tolerance: int) -> list[Entry]:
-    with MANIFEST.open("rb") as handle:
+def load_manifest(manifest: Path, default_tolerance: int) -> list[Entry]:
+    with manifest.open("rb") as handle:
         raw = tomllib.load(handle)["file"]
     entries = []
     for item in raw:
@@ -158,8 +162,9 @@ def main() -> None:
     parser.add_argument("--tolerance", type=int, default=3, help="lines either side of the expected line")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--tllint-root", type=Path, default=ROOT, help="the source tree whose tllint runs")
+    parser.add_argument("--manifest", type=Path, default=MANIFEST, help="the manifest to measure")
     args = parser.parse_args()
-    entries = load_manifest(args.tolerance)
+    entries = load_manifest(args.manifest, args.tolerance)
     missing = [e.label for e in entries if not e.location(args.dir).is_file()]
     if missing:
         raise SystemExit("not materialised (run bench/realcode/materialise.sh): " + ", ".join(missing))
