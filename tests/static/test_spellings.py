@@ -132,7 +132,7 @@ OPTIMIZER_OVER_ALL = "optimizer = torch.optim.SGD({m}.parameters(), lr=0.01)"
 
 
 @pytest.mark.parametrize(("spelling", "scope"), list(itertools.product(REQUIRES_GRAD_SPELLINGS,
-                                                                         ["module", "method"])))
+                                                                         ["module", "method", "if"])))
 def test_an_unfreeze_after_the_optimizer_is_reported_at_the_unfreeze(spelling: str, scope: str) -> None:
     unfreeze = spelled(spelling, True).replace("{m}", "{m}.layer4")
     wrong, (*_, unfreeze_line) = program(scope, [spelled("assign", False), HEAD_REPLACEMENTS["assign"],
@@ -144,7 +144,7 @@ def test_an_unfreeze_after_the_optimizer_is_reported_at_the_unfreeze(spelling: s
 
 
 @pytest.mark.parametrize(("spelling", "scope"), list(itertools.product(REQUIRES_GRAD_SPELLINGS,
-                                                                         ["module", "function"])))
+                                                                         ["module", "function", "if"])))
 def test_a_freeze_undone_before_training_is_reported_at_the_re_enable(spelling: str, scope: str) -> None:
     source, (_, _, unfreeze_line, _) = program(scope, [spelled("method", False), HEAD_REPLACEMENTS["assign"],
                                                        spelled(spelling, True), OPTIMIZER_OVER_ALL])
@@ -168,7 +168,7 @@ def test_a_partial_freeze_undone_before_training_is_reported_at_the_re_enable(pa
 
 
 @pytest.mark.parametrize(("spelling", "scope"), list(itertools.product(REQUIRES_GRAD_SPELLINGS,
-                                                                         ["module", "method"])))
+                                                                         ["module", "method", "if"])))
 def test_an_optimizer_over_a_wholly_frozen_model_is_reported(spelling: str, scope: str) -> None:
     source, (_, optimizer_line) = program(scope, [spelled(spelling, False), OPTIMIZER_OVER_ALL])
     assert findings(source) == {("TL009", optimizer_line)}, source

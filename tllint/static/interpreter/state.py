@@ -100,6 +100,19 @@ class FunctionDef:
     summary: Summary | None = None
     analysing: bool = False
 
+    @property
+    def takes_instance(self) -> bool:
+        """A method whose first parameter is the instance (not a `@staticmethod` or `@classmethod`)."""
+        return self.owner is not None and not self._decorators & {"staticmethod", "classmethod"}
+
+    @property
+    def takes_class(self) -> bool:
+        return self.owner is not None and "classmethod" in self._decorators
+
+    @property
+    def _decorators(self) -> set[str]:
+        return {d.id if isinstance(d, ast.Name) else getattr(d, "attr", "") for d in self.node.decorator_list}
+
 
 @dataclass
 class ClassDef:

@@ -114,8 +114,7 @@ class Statements(Base):
         condition = self.condition(node.test, frame)
         branches: list[tuple[Sequence[ast.stmt], tuple[Condition, ...]]] = [(node.body, (condition,))]
         if node.orelse:
-            negated = Condition(f"not ({condition.text})", condition.param, not condition.polarity)
-            branches.append((node.orelse, (negated,)))
+            branches.append((node.orelse, (condition.negated(),)))
         self.branches(frame, branches)
 
     def selected_branches(self, node: ast.If, selector: Selector, frame: Frame) -> None:

@@ -38,9 +38,9 @@ for name, p in model.named_parameters():
 ```
 
 ## Known limits
-A re-enable under a condition (`if args.finetune_all:`), one that covers only part of the model (even if it
-happens to cover every frozen parameter), or one after an optimizer was built or a training step ran
-(progressive unfreezing) is not reported.
+A re-enable under a condition the freeze does not share (`if args.finetune_all:`), one that covers only part
+of the model (even if it happens to cover every frozen parameter), or one after an optimizer was built or a
+training step ran (progressive unfreezing) is not reported.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ from tllint.static.timeline import of_type, same_root
       summary="a freeze undone by a later unconditional re-enable")
 def freeze_undone(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     undos = [(i, e) for i, e in of_type(facts, SetRequiresGrad)
-             if e.value is True and e.selector.is_all and not e.where.conditional]
+             if e.value is True and e.selector.is_all]
     for index, freeze in of_type(facts, SetRequiresGrad):
         if freeze.value is not False:
             continue
@@ -78,6 +78,8 @@ def freeze_undone(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
             if later_index <= index:
                 continue
             if not undo.ref.covers(freeze.ref) or undo.where.node is freeze.where.node:
+                continue
+            if not undo.where.certain_from(freeze.where):
                 continue
             if replayed_together(freeze.where, undo.where):
                 break
