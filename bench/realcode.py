@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport, as t
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "bench" / "realcode" / "manifest.toml"
+INTERNAL_ERROR = re.compile(r"^tllint: error: (?P<path>.+?): (?P<reason>internal error.*)$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Entry:
     expected: list[Expected]
     tolerance: int
     findings: list[dict] = field(default_factory=list)
+    failure: str | None = None
 
     def location(self, root: Path) -> Path:
         return root / self.repo.replace("/", "+") / self.commit / self.path
@@ -84,8 +87,9 @@ def load_manifest(manifest: Path, default_tolerance: int) -> list[Entry]:
     return entries
 
 
-def run_tllint(files: list[Path], tllint_root: Path) -> list[dict]:
-    """One `tllint check --select ALL` over every file, with an empty configuration and no cache."""
+def run_tllint(files: list[Path], tllint_root: Path) -> tuple[list[dict], dict[str, str]]:
+    """One `tllint check --select ALL` over every file, with an empty configuration and no cache: the findings,
+    and the files tllint could not analyse (an internal error, exit 2) with the reason it gave."""
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "tllint.toml"
         config.write_text("")
@@ -95,9 +99,12 @@ def run_tllint(files: list[Path], tllint_root: Path) -> list[dict]:
              "--no-cache", "--config", str(config), *map(str, files)],
             capture_output=True, text=True, env=env, cwd=scratch, check=False,
         )
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"tllint exited {done.returncode}:\n{done.stderr}")
-    return json.loads(done.stdout)
+    try:
+        findings = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise SystemExit(f"tllint exited {done.returncode} without a report:\n{done.stderr}") from None
+    failures = (INTERNAL_ERROR.match(line) for line in done.stderr.splitlines())
+    return findings, {match["path"]: match["reason"] for match in failures if match}
 
 
 def is_found(expected: Expected, findings: list[dict], tolerance: int) -> bool:
@@ -129,6 +136,7 @@ def report(entries: list[Entry], root: Path) -> dict:
         "alarms": [{"file": e.label, "path": str(e.location(root)), "finding": describe(f)} for e, f in alarms],
         "warnings": [{"file": e.label, "path": str(e.location(root)), "finding": describe(f)} for e, f in warnings],
         "other_errors_on_bug_files": [{"file": e.label, "finding": describe(f)} for e, f in extra],
+        "not_analysed": [{"file": e.label, "kind": e.kind, "finding": e.failure} for e in entries if e.failure],
     }
 
 
@@ -140,8 +148,11 @@ def print_text(result: dict) -> None:
     print(f"recall: {recall['found']}/{recall['expected']} = {share:.0%}")
     print(f"false alarms (errors on correct files): {alarms['errors']} in {alarms['files_with_errors']} files")
     print(f"warnings on correct files: {alarms['warnings']}")
+    if result["not_analysed"]:
+        print(f"files tllint failed to analyse (internal error): {len(result['not_analysed'])}")
     sections = (("MISSES", "misses"), ("FALSE ALARMS", "alarms"), ("WARNINGS ON CORRECT FILES", "warnings"),
-                ("OTHER ERRORS ON BUG FILES (not the expected mistake)", "other_errors_on_bug_files"))
+                ("OTHER ERRORS ON BUG FILES (not the expected mistake)", "other_errors_on_bug_files"),
+                ("NOT ANALYSED (tllint internal error)", "not_analysed"))
     for title, key in sections:
         if not result[key]:
             continue
@@ -169,8 +180,11 @@ def main() -> None:
     if missing:
         raise SystemExit("not materialised (run bench/realcode/materialise.sh): " + ", ".join(missing))
     by_path = {str(e.location(args.dir).resolve()): e for e in entries}
-    for finding in run_tllint([e.location(args.dir) for e in entries], args.tllint_root.resolve()):
+    findings, failures = run_tllint([e.location(args.dir) for e in entries], args.tllint_root.resolve())
+    for finding in findings:
         by_path[str(Path(finding["path"]).resolve())].findings.append(finding)
+    for path, reason in failures.items():
+        by_path[str(Path(path).resolve())].failure = reason
     result = report(entries, args.dir)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -117,3 +117,31 @@ def test_missing_files_are_reported_not_measured(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(BENCH / "realcode.py"), str(tmp_path), "--manifest", str(manifest)],
                           capture_output=True, text=True, check=False)
     assert done.returncode != 0 and "not materialised" in done.stderr
+
+
+def test_a_file_tllint_cannot_analyse_is_reported(mirror: tuple[Path, str, str], tmp_path: Path) -> None:
+    """A tllint that exits 2 with an internal error on one file still yields the figures for the others, and the
+    failed file is listed (a file not analysed must never count as clean)."""
+    mirrors, buggy, fixed = mirror
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(_entry(buggy, "bug", f'[{{ code = "TL001", line = {SEED_FREEZE_LINE} }}]')
+                        + _entry(fixed, "correct"), encoding="utf-8")
+    dest = tmp_path / "files"
+    _materialise(mirrors, dest, manifest)
+    failing = dest / "someone+scripts" / buggy / "train.py"
+    fake = tmp_path / "fake" / "tllint"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("", encoding="utf-8")
+    (fake / "__main__.py").write_text(
+        "import sys\n"
+        "print('[]')\n"
+        f"print('tllint: error: {failing}: internal error while analysing: AttributeError: x', file=sys.stderr)\n"
+        "sys.exit(2)\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, str(BENCH / "realcode.py"), str(dest), "--manifest", str(manifest), "--json",
+               "--tllint-root", str(fake.parent)]
+    result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    assert result["recall"] == {"found": 0, "expected": 1}
+    assert [(item["kind"], item["finding"].split(":")[0]) for item in result["not_analysed"]] == [
+        ("bug", "internal error while analysing")]
