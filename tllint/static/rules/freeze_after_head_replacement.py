@@ -84,7 +84,7 @@ def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Vi
                 continue
             if replayed_together(freeze.where, replaced.where):
                 continue
-            if _reenabled_later(facts, replaced, index) or _loaded_between(facts, replaced, index):
+            if _reenabled_later(facts, replaced, freeze, index) or _loaded_between(facts, replaced, index):
                 continue
             layer = layer_text(replaced)
             target = head_expression(replaced)
@@ -98,10 +98,12 @@ def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Vi
             break
 
 
-def _reenabled_later(facts: FileFacts, replaced: Replaced, after: int) -> bool:
+def _reenabled_later(facts: FileFacts, replaced: Replaced, freeze: SetRequiresGrad, after: int) -> bool:
     """A later event that re-enables (or may re-enable, or rebuilds) the replaced layer. A path tllint cannot
     name on either side (timm's classifier, `model.get_output_embeddings()`) may be the new layer."""
     for event in facts.events[after + 1:]:
+        if event.where.excludes(freeze.where):  # the other arm of an `if` never runs after this freeze
+            continue
         if isinstance(event, SetRequiresGrad):
             change = effect(event, replaced.ref)
             unnamed = replaced.ref.placeholder or event.ref.placeholder
