@@ -19,6 +19,7 @@ from tllint.static.interpreter import build_facts
 from tllint.static.noqa import MENTIONS_NOQA, Directive, NoqaComment, comment_node, directives, suppressing
 from tllint.static.outcome import FileOutcome
 from tllint.static.prefilter import decode, input_finding, skip_reason
+from tllint.static.project import ProjectFiles
 from tllint.static.source import Source
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -59,9 +60,11 @@ def _syntax_finding(path: str, error: SyntaxError) -> Finding:
                          f"was not checked: {error.msg}")
 
 
-def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = True) -> FileOutcome:
+def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = True,
+                 project: ProjectFiles | None = None) -> FileOutcome:
     """Check the bytes of one file with the enabled `codes`. `noqa=False` leaves `# noqa` comments to the caller
-    (flake8 applies its own)."""
+    (flake8 applies its own). With `project` (where the file is), helpers it imports from the project are followed,
+    and the files looked at are the outcome's dependencies."""
     outcome = FileOutcome()
     outcome.skipped = skip_reason(data, codes)
     if outcome.skipped is not None:
@@ -77,7 +80,7 @@ def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = 
     outcome.analysed = True
     source = Source(text)
     try:
-        facts = build_facts(tree, source)
+        facts = build_facts(tree, source, project)
     except RecursionError:
         outcome.problems.append(f"{path}: the file nests too deeply to analyse; it was skipped")
         return outcome
@@ -93,6 +96,8 @@ def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = 
         facts.noqa = report.noqa_facts(codes)
         report.add(_run(last, facts, source, outcome, path))
     outcome.findings.extend(sorted(report.findings.values(), key=lambda f: f.sort_key))
+    if project is not None:
+        outcome.dependencies = project.dependencies()
     return outcome
 
 

@@ -22,6 +22,7 @@ from tllint.static import prefilter
 from tllint.static.cache import Cache
 from tllint.static.outcome import FileOutcome
 from tllint.static.prefilter import too_large
+from tllint.static.project import ProjectFiles
 from tllint.static.reading import TooLarge, read_limited
 from tllint.static.rules.parse_error import PARSE_ERROR
 
@@ -35,12 +36,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Job:
-    """One file to check: where it is, how to show it, the codes enabled for it and the largest size to read."""
+    """One file to check: where it is, how to show it, the codes enabled for it, the largest size to read and the
+    project root its imports may lead into (the configuration's folder)."""
 
     path: Path
     display: str
     codes: frozenset[str]
     max_size: int = MAX_FILE_SIZE
+    root: Path | None = None
 
 
 def default_jobs() -> int:
@@ -60,13 +63,14 @@ def check_one(job: Job, cache: Cache | None) -> FileOutcome:
     except (OSError, ValueError) as error:
         return FileOutcome(problems=[f"{job.display}: cannot read: {getattr(error, 'strerror', None) or error}"],
                            unread=True)
-    return check_bytes(data, job.display, job.codes, cache, job.path)
+    return check_bytes(data, job.display, job.codes, cache, job.path, job.root)
 
 
 def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache | None = None,
-                path: Path | None = None) -> FileOutcome:
+                path: Path | None = None, root: Path | None = None) -> FileOutcome:
     """Decide from the bytes when they hold no training code, else answer from the cache when it has them (under
-    `path`), else check and remember. A bug in tllint costs this file, not the run."""
+    `path`), else check and remember. With `path`, helpers imported from the project (under the file's own
+    folders or `root`) are followed. A bug in tllint costs this file, not the run."""
     outcome = FileOutcome()
     key = ""
     try:
@@ -80,12 +84,13 @@ def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache |
                 return FileOutcome(hit)
         from tllint.static import engine
 
-        outcome = engine.check_source(data, display, codes)
+        project = None if path is None else ProjectFiles.of(path, root)
+        outcome = engine.check_source(data, display, codes, project=project)
     except Exception as error:
         outcome.internal_error(display, "", error)
         return outcome
     if cache is not None and path is not None and not outcome.problems:
-        cache.store(path, key, outcome.findings)
+        cache.store(path, key, outcome.findings, outcome.dependencies)
     return outcome
 
 

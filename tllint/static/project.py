@@ -1,0 +1,109 @@
+"""Other files of the checked file's project: where its imports lead, and which files its result depends on.
+
+A name imported from the project (`from models import build_model`, `from .models import ...`, `import models as
+M`) is looked for the way Python would find it: in the checked file's folder (sys.path[0] when it runs as a
+script), in its package root (the folder above the outermost folder holding an `__init__.py`: where `python -m`
+runs from) and in the project root (the configuration's folder). Only files under those folders are followed:
+an installed library of the same name is not the project's and stays unknown.
+
+Every file looked at, found or not, is remembered with the hash of its bytes: the per-file result cache stores
+them beside the findings and serves the entry only while each still hashes the same (or is still absent), so
+editing `models.py`, or creating one, invalidates the cached result of `train.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tllint.settings import MAX_FILE_SIZE
+from tllint.static.reading import TooLarge, read_limited
+
+Digest = str | None  # the blake2b of a file's bytes; None: absent, unreadable or too large
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read(path: Path) -> bytes | None:
+    """A regular file's bytes up to the size limit, or None."""
+    try:
+        return read_limited(path, MAX_FILE_SIZE)
+    except (OSError, ValueError, TooLarge):
+        return None
+
+
+def current_digest(path: str) -> Digest:
+    data = read(Path(path))
+    return None if data is None else digest(data)
+
+
+def package_root(file: Path) -> Path:
+    """The folder above the outermost package holding `file` (its own folder when that is no package)."""
+    folder = file.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+@dataclass
+class ProjectFiles:
+    """The imports of one checked (or followed) file: where they are looked for, and every file looked at.
+
+    `used` maps a path to its digest, shared by the files followed from this one so that the checked file's
+    cache entry names them all. `depth` counts the files followed to get here."""
+
+    file: Path
+    project_root: Path | None
+    used: dict[str, Digest] = field(default_factory=dict)
+    depth: int = 0
+    _roots: tuple[Path, ...] | None = None
+
+    @classmethod
+    def of(cls, file: Path, project_root: Path | None) -> ProjectFiles:
+        return cls(Path(os.path.abspath(file)), None if project_root is None else Path(os.path.abspath(project_root)))
+
+    def followed(self, file: Path) -> ProjectFiles:
+        """The context of a file this one imports: its own folders, the same project and the same `used`."""
+        return ProjectFiles(file, self.project_root, self.used, self.depth + 1)
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        """Where an absolute import is looked for, in Python's order (computed on first use: a stat per level)."""
+        if self._roots is None:
+            candidates = [self.file.parent, package_root(self.file)]
+            if self.project_root is not None:
+                candidates.append(self.project_root)
+            self._roots = tuple(dict.fromkeys(candidates))
+        return self._roots
+
+    def module_file(self, module: str) -> tuple[Path, bytes] | None:
+        """The file of a dotted module name (`models`, `pkg.models`, `.models`, `..utils.freezing`) and its
+        bytes, or None when it is not in the project or cannot be read. A package's `__init__.py` comes first, as
+        in Python."""
+        level = len(module) - len(module.lstrip("."))
+        parts = [part for part in module[level:].split(".") if part]
+        if level:
+            base = self.file.parent
+            for _ in range(level - 1):
+                base = base.parent
+            bases: tuple[Path, ...] = (base,)
+        else:
+            bases = self.roots
+        if not parts:
+            candidates = [base / "__init__.py" for base in bases]
+        else:
+            candidates = [path for base in bases for path in (base.joinpath(*parts, "__init__.py"),
+                                                                base.joinpath(*parts[:-1], f"{parts[-1]}.py"))]
+        for path in candidates:
+            data = read(path)
+            self.used[str(path)] = None if data is None else digest(data)
+            if data is not None:
+                return path, data
+        return None
+
+    def dependencies(self) -> tuple[tuple[str, Digest], ...]:
+        return tuple(sorted(self.used.items()))
