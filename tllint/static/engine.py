@@ -18,8 +18,9 @@ from tllint.static.facts import FileFacts
 from tllint.static.interpreter import build_facts
 from tllint.static.noqa import MENTIONS_NOQA, Directive, NoqaComment, comment_node, directives, suppressing
 from tllint.static.outcome import FileOutcome
-from tllint.static.prefilter import decode, input_finding, skip_reason
+from tllint.static.prefilter import decode, input_finding
 from tllint.static.project import ProjectFiles
+from tllint.static.project import skip_reason as project_skip_reason
 from tllint.static.source import Source
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -66,7 +67,7 @@ def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = 
     (flake8 applies its own). With `project` (where the file is), helpers it imports from the project are followed,
     and the files looked at are the outcome's dependencies."""
     outcome = FileOutcome()
-    outcome.skipped = skip_reason(data, codes)
+    outcome.skipped = project_skip_reason(data, codes, project)
     if outcome.skipped is not None:
         return outcome
     text = decode(data, path)

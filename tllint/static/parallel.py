@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING
 
 from tllint import REPOSITORY_URL
 from tllint.settings import MAX_FILE_SIZE
-from tllint.static import prefilter
 from tllint.static.cache import Cache
 from tllint.static.outcome import FileOutcome
 from tllint.static.prefilter import too_large
-from tllint.static.project import ProjectFiles
+from tllint.static.project import ProjectFiles, skip_reason
 from tllint.static.reading import TooLarge, read_limited
 from tllint.static.rules.parse_error import PARSE_ERROR
 
@@ -74,7 +73,8 @@ def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache |
     outcome = FileOutcome()
     key = ""
     try:
-        skipped = prefilter.skip_reason(data, codes)
+        project = None if path is None else ProjectFiles.of(path, root)
+        skipped = skip_reason(data, codes, project)
         if skipped is not None:
             return FileOutcome(skipped=skipped)
         if cache is not None and path is not None:
@@ -84,7 +84,6 @@ def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache |
                 return FileOutcome(hit)
         from tllint.static import engine
 
-        project = None if path is None else ProjectFiles.of(path, root)
         outcome = engine.check_source(data, display, codes, project=project)
     except Exception as error:
         outcome.internal_error(display, "", error)

@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tllint.settings import MAX_FILE_SIZE
+from tllint.static import prefilter
+from tllint.static.outcome import Skipped
 from tllint.static.reading import TooLarge, read_limited
 
 Digest = str | None  # the blake2b of a file's bytes; None: absent, unreadable or too large
+MAX_FOLLOWED = 3  # files followed in a chain: train.py -> models/__init__.py -> models/factory.py -> ...
+
+# `from X import a, b` (X relative or not) and `import X, Y as Z` at the start of a line, as bytes
+_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)|import[ \t]+([\w., \t]+))",
+                     re.MULTILINE)
 
 
 def digest(data: bytes) -> str:
@@ -107,3 +115,44 @@ class ProjectFiles:
 
     def dependencies(self) -> tuple[tuple[str, Digest], ...]:
         return tuple(sorted(self.used.items()))
+
+    def imports_training_code(self, data: bytes, codes: frozenset[str], seen: set[Path] | None = None) -> bool:
+        """Whether a file that mentions no word of the enabled rules imports a file of the project that does (or
+        that imports one in turn): its helpers may hold the training code the rules need (`train.py` that only
+        calls `build_model()` and `freeze_backbone(model)`)."""
+        seen = set() if seen is None else seen
+        seen.add(self.file)
+        for module in _imported_modules(data):
+            found = self.module_file(module)
+            if found is None or found[0] in seen:
+                continue
+            path, imported = found
+            if prefilter.triggered(imported, codes) or (
+                    self.depth + 1 < MAX_FOLLOWED
+                    and self.followed(path).imports_training_code(imported, codes, seen)):
+                return True
+        return False
+
+
+def skip_reason(data: bytes, codes: frozenset[str], project: ProjectFiles | None) -> Skipped | None:
+    """`prefilter.skip_reason`, except that a file importing training code from the project is analysed."""
+    reason = prefilter.skip_reason(data, codes)
+    if reason is Skipped.NO_TRAINING_CODE and project is not None and project.imports_training_code(data, codes):
+        return None
+    return reason
+
+
+def _imported_modules(data: bytes) -> list[str]:
+    """The modules a file's import lines name, and what `from X import a` may name (`X.a`, a submodule); found by
+    bytes: a line in a string is a harmless extra look."""
+    modules: list[str] = []
+    for match in _IMPORT.finditer(data):
+        source, names, plain = match.groups()
+        if plain is not None:
+            modules += [part.split()[0].decode() for part in plain.split(b",") if part.split()]
+            continue
+        module = source.decode()
+        modules.append(module)
+        separator = "" if module.endswith(".") else "."
+        modules += [module + separator + part.split()[0].decode() for part in names.split(b",") if part.split()]
+    return modules

@@ -39,11 +39,9 @@ from tllint.static.interpreter.state import Base, ClassDef, Frame, FunctionDef, 
 from tllint.static.interpreter.summaries import Replayer, Summary
 from tllint.static.interpreter.syntax import arguments
 from tllint.static.prefilter import decode
-from tllint.static.project import ProjectFiles
+from tllint.static.project import MAX_FOLLOWED, ProjectFiles
 from tllint.static.selectors import Selector
 from tllint.static.source import Source
-
-MAX_FOLLOWED = 3  # files followed in a chain: train.py -> models/__init__.py -> models/factory.py -> ...
 
 
 @dataclass
