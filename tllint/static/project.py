@@ -49,6 +49,47 @@ def current_digest(path: str) -> Digest:
     return None if data is None else digest(data)
 
 
+# What one run saw (files do not change during a run): each folder's names (one listing per folder, as Python's
+# own finder caches them, instead of a failed open per candidate), each file's hash, and the files a module name
+# may be, in order, for each set of search folders.
+_LISTINGS: dict[str, frozenset[str]] = {}
+_DIGESTS: dict[str, Digest] = {}
+_RESOLVED: dict[tuple[tuple[Path, ...], tuple[str, ...]], tuple[tuple[tuple[str, Digest], ...], int]] = {}
+
+
+def _listed(folder: str) -> frozenset[str]:
+    if folder not in _LISTINGS:
+        try:
+            _LISTINGS[folder] = frozenset(os.listdir(folder))
+        except (OSError, ValueError):
+            _LISTINGS[folder] = frozenset()
+    return _LISTINGS[folder]
+
+
+def _digest_of(path: str) -> Digest:
+    if path not in _DIGESTS:
+        folder, name = os.path.split(path)
+        _DIGESTS[path] = current_digest(path) if name in _listed(folder) else None
+    return _DIGESTS[path]
+
+
+def _resolve(bases: tuple[Path, ...], parts: tuple[str, ...]) -> tuple[tuple[tuple[str, Digest], ...], int]:
+    """The files a module may be, in Python's order, each with its hash, and the index of the first one present
+    (-1 when none is): all of them before it, and it, decide where the import leads."""
+    key = (bases, parts)
+    if key not in _RESOLVED:
+        folders = [os.fspath(base) for base in bases]
+        if not parts:
+            paths = [os.path.join(folder, "__init__.py") for folder in folders]
+        else:
+            paths = [path for folder in folders for path in (os.path.join(folder, *parts, "__init__.py"),
+                                                              os.path.join(folder, *parts[:-1], f"{parts[-1]}.py"))]
+        looked = tuple((path, _digest_of(path)) for path in paths)
+        found = next((index for index, (_, hashed) in enumerate(looked) if hashed is not None), -1)
+        _RESOLVED[key] = (looked if found < 0 else looked[:found + 1], found)
+    return _RESOLVED[key]
+
+
 def package_root(file: Path) -> Path:
     """The folder above the outermost package holding `file` (its own folder when that is no package)."""
     folder = file.parent
@@ -88,10 +129,10 @@ class ProjectFiles:
             self._roots = tuple(dict.fromkeys(candidates))
         return self._roots
 
-    def module_file(self, module: str) -> tuple[Path, bytes] | None:
+    def module_file(self, module: str) -> tuple[str, str] | None:
         """The file of a dotted module name (`models`, `pkg.models`, `.models`, `..utils.freezing`) and its
-        bytes, or None when it is not in the project or cannot be read. A package's `__init__.py` comes first, as
-        in Python."""
+        hash, or None when it is not in the project or cannot be read. A package's `__init__.py` comes first, as
+        in Python. Every file looked at is remembered in `used`, found or not."""
         level = len(module) - len(module.lstrip("."))
         parts = [part for part in module[level:].split(".") if part]
         if level:
@@ -101,17 +142,9 @@ class ProjectFiles:
             bases: tuple[Path, ...] = (base,)
         else:
             bases = self.roots
-        if not parts:
-            candidates = [base / "__init__.py" for base in bases]
-        else:
-            candidates = [path for base in bases for path in (base.joinpath(*parts, "__init__.py"),
-                                                                base.joinpath(*parts[:-1], f"{parts[-1]}.py"))]
-        for path in candidates:
-            data = read(path)
-            self.used[str(path)] = None if data is None else digest(data)
-            if data is not None:
-                return path, data
-        return None
+        looked, found = _resolve(bases, tuple(parts))
+        self.used.update(looked)
+        return None if found < 0 else (looked[found][0], looked[found][1] or "")
 
     def dependencies(self) -> tuple[tuple[str, Digest], ...]:
         return tuple(sorted(self.used.items()))
@@ -124,12 +157,13 @@ class ProjectFiles:
         seen.add(self.file)
         for module in _imported_modules(data):
             found = self.module_file(module)
-            if found is None or found[0] in seen:
+            if found is None or Path(found[0]) in seen:
                 continue
-            path, imported = found
-            if prefilter.triggered(imported, codes) or (
+            path = Path(found[0])
+            imported = read(path)
+            if imported is not None and (prefilter.triggered(imported, codes) or (
                     self.depth + 1 < MAX_FOLLOWED
-                    and self.followed(path).imports_training_code(imported, codes, seen)):
+                    and self.followed(path).imports_training_code(imported, codes, seen))):
                 return True
         return False
 

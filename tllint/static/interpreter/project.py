@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import ast
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from tllint.static.facts import (
@@ -39,7 +42,7 @@ from tllint.static.interpreter.state import Base, ClassDef, Frame, FunctionDef, 
 from tllint.static.interpreter.summaries import Replayer, Summary
 from tllint.static.interpreter.syntax import arguments
 from tllint.static.prefilter import decode
-from tllint.static.project import MAX_FOLLOWED, ProjectFiles
+from tllint.static.project import MAX_FOLLOWED, ProjectFiles, digest, read
 from tllint.static.selectors import Selector
 from tllint.static.source import Source
 
@@ -67,9 +70,24 @@ class ProjectModule:
         return self.complete[function.name]
 
 
-# (path, content hash, depth) -> the file, None when unparsable. The depth is part of the key so that a file's
-# summaries never depend on which checked file reached it first; it also ends import cycles.
-_MODULES: dict[tuple[str, str, int], ProjectModule | None] = {}
+MODULES_KEPT = 64  # followed files kept analysed per process: memory grows with these, not with the project
+
+
+class _Recent(OrderedDict[tuple[str, str, int], "ProjectModule | None"]):
+    """(path, content hash, depth) -> the analysed file (None: unparsable), the most recently used kept. The depth
+    is part of the key so that a file's summaries never depend on which checked file reached it first."""
+
+    def get_or_add(self, key: tuple[str, str, int], make: Callable[[], ProjectModule | None]) -> ProjectModule | None:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        self[key] = made = make()
+        if len(self) > MODULES_KEPT:
+            self.popitem(last=False)
+        return made
+
+
+_MODULES = _Recent()
 
 
 def _forget_summaries(functions: dict[str, FunctionDef], classes: dict[str, ClassDef]) -> None:
@@ -209,25 +227,37 @@ class ProjectCalls(Base):
         found = files.module_file(module_name)
         if found is None:
             return None
-        path, data = found
-        key = (str(path), files.used[str(path)] or "", files.depth + 1)
-        if key not in _MODULES:
-            _MODULES[key] = _analyse(type(self), path, data, files.followed(path))
-        return _MODULES[key]
+        path, hashed = found
+
+        def analyse() -> ProjectModule | None:
+            parsed = _parse(path, hashed)
+            return None if parsed is None else _analyse(type(self), parsed, files.followed(Path(path)))
+
+        return _MODULES.get_or_add((path, hashed, files.depth + 1), analyse)
 
 
-def _analyse(interpreter_class: type[Base], path: Path, data: bytes, files: ProjectFiles) -> ProjectModule | None:
-    """Parse a followed file and register its definitions; its functions are summarised when first called."""
-    text = decode(data, str(path))
+@lru_cache(maxsize=MODULES_KEPT)
+def _parse(path: str, hashed: str) -> tuple[ast.Module, Source] | None:
+    """A followed file's tree, once per content (whatever the depth it is followed at)."""
+    data = read(Path(path))
+    if data is None or digest(data) != hashed:
+        return None
+    text = decode(data, path)
     if not isinstance(text, str):
         return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(text, str(path))
+            return ast.parse(text, path), Source(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    interpreter = interpreter_class(tree, Source(text))
+
+
+def _analyse(interpreter_class: type[Base], parsed: tuple[ast.Module, Source], files: ProjectFiles) -> ProjectModule:
+    """An interpreter of a followed file with its definitions registered; its functions are summarised when first
+    called."""
+    tree, source = parsed
+    interpreter = interpreter_class(tree, source)
     interpreter.project = files  # type: ignore[attr-defined]
     frame = Frame({}, ImportTable(), {}, {}, next(interpreter.scopes))
     interpreter.register_definitions(tree.body, frame)  # type: ignore[attr-defined]
