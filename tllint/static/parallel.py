@@ -73,7 +73,7 @@ def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache |
     outcome = FileOutcome()
     key = ""
     try:
-        project = None if path is None else ProjectFiles.of(path, root)
+        project = None if path is None else ProjectFiles.of(path, root, codes)
         skipped = skip_reason(data, codes, project)
         if skipped is not None:
             return FileOutcome(skipped=skipped)

@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from tllint.settings import MAX_FILE_SIZE
@@ -27,9 +28,16 @@ from tllint.static.reading import TooLarge, read_limited
 Digest = str | None  # the blake2b of a file's bytes; None: absent, unreadable or too large
 MAX_FOLLOWED = 3  # files followed in a chain: train.py -> models/__init__.py -> models/factory.py -> ...
 
-# `from X import a, b` (X relative or not) and `import X, Y as Z` at the start of a line, as bytes
-_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)|import[ \t]+([\w., \t]+))",
-                     re.MULTILINE)
+# `from X import a, b as c` (X relative or not; names in brackets over several lines) and `import X, Y as Z` at the
+# start of a line, as bytes
+_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[\w., \t]+)"
+                     rb"|import[ \t]+([\w., \t]+))", re.MULTILINE)
+_NAME = re.compile(rb"[A-Za-z_][\w.]*")
+_TRAINING_FUNCTIONS: dict[tuple[str, str, str, frozenset[str], int], tuple[bool, dict[str, Digest]]] = {}
+_DEFINITION = re.compile(rb"^(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+_TOP_LEVEL = re.compile(rb"^[A-Za-z_@]", re.MULTILINE)  # a statement at column 0: ends a function
+_CHAIN_AT = re.compile(rb"((?:[ \t]*\.[ \t]*\w+)*)[ \t]*\(")  # after a name: `.build(` or `(`
+_CALL_CHAIN = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)((?:[ \t]*\.[ \t]*\w+)*)[ \t]*\(")
 
 
 def digest(data: bytes) -> str:
@@ -107,17 +115,19 @@ class ProjectFiles:
 
     file: Path
     project_root: Path | None
+    codes: frozenset[str]  # the enabled rules: a file that leads to none of their words is not followed
     used: dict[str, Digest] = field(default_factory=dict)
     depth: int = 0
     _roots: tuple[Path, ...] | None = None
 
     @classmethod
-    def of(cls, file: Path, project_root: Path | None) -> ProjectFiles:
-        return cls(Path(os.path.abspath(file)), None if project_root is None else Path(os.path.abspath(project_root)))
+    def of(cls, file: Path, project_root: Path | None, codes: frozenset[str]) -> ProjectFiles:
+        return cls(Path(os.path.abspath(file)), None if project_root is None else Path(os.path.abspath(project_root)),
+                   codes)
 
     def followed(self, file: Path) -> ProjectFiles:
-        """The context of a file this one imports: its own folders, the same project and the same `used`."""
-        return ProjectFiles(file, self.project_root, self.used, self.depth + 1)
+        """The context of a file this one imports: its own folders, the same project, a `used` of its own."""
+        return ProjectFiles(file, self.project_root, self.codes, depth=self.depth + 1)
 
     @property
     def roots(self) -> tuple[Path, ...]:
@@ -149,44 +159,132 @@ class ProjectFiles:
     def dependencies(self) -> tuple[tuple[str, Digest], ...]:
         return tuple(sorted(self.used.items()))
 
-    def imports_training_code(self, data: bytes, codes: frozenset[str], seen: set[Path] | None = None) -> bool:
-        """Whether a file that mentions no word of the enabled rules imports a file of the project that does (or
-        that imports one in turn): its helpers may hold the training code the rules need (`train.py` that only
-        calls `build_model()` and `freeze_backbone(model)`)."""
-        seen = set() if seen is None else seen
-        seen.add(self.file)
-        for module in _imported_modules(data):
-            found = self.module_file(module)
-            if found is None or Path(found[0]) in seen:
-                continue
-            path = Path(found[0])
-            imported = read(path)
-            if imported is not None and (prefilter.triggered(imported, codes) or (
-                    self.depth + 1 < MAX_FOLLOWED
-                    and self.followed(path).imports_training_code(imported, codes, seen))):
+    def uses_training_code(self, data: bytes) -> bool:
+        """Whether a file calls a function of the project that holds training code (`training_function`): then it
+        is analysed though it mentions no word of the enabled rules itself (`train.py` that only calls
+        `build_model()` and `freeze_backbone(model)`)."""
+        return any(self.training_function(target + rest.decode())
+                   for local, target in _imports(data) for rest in _uses(data, local))
+
+    def function_file(self, name: str) -> tuple[str, str] | None:
+        """The file of the module a called dotted name (`models.build_model`, `.models.build`) is taken from."""
+        level = len(name) - len(name.lstrip("."))
+        module, _, attr = name[level:].rpartition(".")
+        return self.module_file("." * level + module) if attr and (module or level) else None
+
+    def training_function(self, name: str) -> bool:
+        """Whether a called dotted name is a module-level function of the project whose text mentions a word of
+        the enabled rules, or a name imported with one (`resnet18` from `torchvision.models`), or calls such a
+        function (of its file, or of the project up to MAX_FOLLOWED files deep). Read from the bytes, before any
+        parse, once per run: only such helpers are worth parsing their file for. The files looked at are added to
+        `used`."""
+        found = self.function_file(name)
+        if found is None:
+            return False
+        imported = self.followed(Path(found[0]))
+        result = imported.defines_training_function(found[1], name.rpartition(".")[2])
+        self.used.update(imported.used)
+        return result
+
+    def defines_training_function(self, hashed: str, name: str) -> bool:
+        key = (str(self.file), hashed, name, self.codes, self.depth)
+        if key not in _TRAINING_FUNCTIONS:
+            _TRAINING_FUNCTIONS[key] = False, {}  # a cycle leads nowhere new
+            _TRAINING_FUNCTIONS[key] = self._defines_training_function(hashed, name), dict(self.used)
+        found, used = _TRAINING_FUNCTIONS[key]
+        self.used.update(used)
+        return found
+
+    def _defines_training_function(self, hashed: str, name: str) -> bool:
+        data = read(self.file)
+        if data is None or digest(data) != hashed:
+            return False
+        definitions = _definitions(data)
+        imports = _imports(data)
+        if name not in definitions:  # re-exported (`from .factory import build` in a package's __init__.py)
+            return self.depth < MAX_FOLLOWED and any(
+                self.training_function(target) for local, target in imports if local == name.encode())
+        pending, seen = [name], {name}
+        while pending:
+            body = definitions[pending.pop()]
+            if prefilter.triggered(body, self.codes):
                 return True
+            for local, target in imports:
+                if local in body and prefilter.triggered(target.encode(), self.codes) and _mentions(body, local):
+                    return True
+                if self.depth < MAX_FOLLOWED and any(self.training_function(target + rest.decode())
+                                                     for rest in _uses(body, local)):
+                    return True
+            for called in _calls(body):
+                if (called := called.decode()) in definitions and called not in seen:
+                    seen.add(called)
+                    pending.append(called)
         return False
 
 
 def skip_reason(data: bytes, codes: frozenset[str], project: ProjectFiles | None) -> Skipped | None:
-    """`prefilter.skip_reason`, except that a file importing training code from the project is analysed."""
+    """`prefilter.skip_reason`, except that a file using training code from the project is analysed."""
     reason = prefilter.skip_reason(data, codes)
-    if reason is Skipped.NO_TRAINING_CODE and project is not None and project.imports_training_code(data, codes):
+    if reason is Skipped.NO_TRAINING_CODE and project is not None and project.uses_training_code(data):
         return None
     return reason
 
 
-def _imported_modules(data: bytes) -> list[str]:
-    """The modules a file's import lines name, and what `from X import a` may name (`X.a`, a submodule); found by
-    bytes: a line in a string is a harmless extra look."""
-    modules: list[str] = []
+@lru_cache(maxsize=256)
+def _imports(data: bytes) -> list[tuple[bytes, str]]:
+    """(the name an import binds, what it names) for each import in a file's bytes: `import a.b` binds `a` to
+    `a`, `import a.b as M` binds `M` to `a.b`, `from .m import f as g` binds `g` to `.m.f`. Found by bytes: an
+    import written in a string is a harmless extra look."""
+    bound: list[tuple[bytes, str]] = []
     for match in _IMPORT.finditer(data):
         source, names, plain = match.groups()
-        if plain is not None:
-            modules += [part.split()[0].decode() for part in plain.split(b",") if part.split()]
-            continue
-        module = source.decode()
-        modules.append(module)
-        separator = "" if module.endswith(".") else "."
-        modules += [module + separator + part.split()[0].decode() for part in names.split(b",") if part.split()]
-    return modules
+        for part in (plain if plain is not None else names.strip(b"()")).split(b","):
+            words = part.split()
+            if not words or not _NAME.fullmatch(words[0]):
+                continue
+            local = words[2] if len(words) == 3 and words[1] == b"as" else words[0].split(b".")[0]
+            if plain is not None:
+                bound.append((local, (words[0] if len(words) == 3 else local).decode()))
+            else:
+                module = source.decode()
+                bound.append((local, module + ("" if module.endswith(".") else ".") + words[0].decode()))
+    return bound
+
+
+@lru_cache(maxsize=1024)
+def _uses(data: bytes, local: bytes) -> frozenset[bytes]:
+    """The attribute chains after each call of an imported name: `{b""}` for `f(...)`, `{b".build"}` for
+    `M.build(...)` (a substring search, then a match at each place: much faster than a scan for every call)."""
+    rests: set[bytes] = set()
+    at = data.find(local)
+    while at >= 0:
+        end = at + len(local)
+        if at == 0 or not (data[at - 1:at].isalnum() or data[at - 1:at] in b"_."):
+            chain = _CHAIN_AT.match(data, end)
+            if chain is not None:
+                rests.add(re.sub(rb"\s", b"", chain.group(1)))
+        at = data.find(local, end)
+    return frozenset(rests)
+
+
+@lru_cache(maxsize=256)
+def _calls(data: bytes) -> dict[bytes, frozenset[bytes]]:
+    """Every call of a name or a dotted chain in the bytes, one scan: the leading name -> the chains after it."""
+    chains: dict[bytes, set[bytes]] = {}
+    for match in _CALL_CHAIN.finditer(data):
+        chains.setdefault(match.group(1), set()).add(re.sub(rb"\s", b"", match.group(2)))
+    return {name: frozenset(rests) for name, rests in chains.items()}
+
+
+def _mentions(data: bytes, local: bytes) -> bool:
+    return re.search(rb"(?<![\w.])" + re.escape(local) + rb"\b", data) is not None
+
+
+@lru_cache(maxsize=256)
+def _definitions(data: bytes) -> dict[str, bytes]:
+    """The module-level functions of a file's bytes, each with its text (to the next statement at column 0)."""
+    definitions: dict[str, bytes] = {}
+    for match in _DEFINITION.finditer(data):
+        end = _TOP_LEVEL.search(data, match.end())
+        definitions.setdefault(match.group(1).decode(), data[match.start():end.start() if end else len(data)])
+    return definitions

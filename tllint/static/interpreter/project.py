@@ -186,7 +186,10 @@ class ProjectCalls(Base):
         imported = frame.imports.lookup(head, relative=True)
         if imported is None:
             return None
-        found = self.project_function(f"{imported}.{rest}" if rest else imported, self.project, MAX_FOLLOWED)
+        name = f"{imported}.{rest}" if rest else imported
+        if not self.project.training_function(name):
+            return None  # no word of the enabled rules in it: not worth parsing its file, the call stays unknown
+        found = self.project_function(name, self.project, MAX_FOLLOWED)
         if found is None:
             return None
         module, function = found
