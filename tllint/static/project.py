@@ -33,11 +33,12 @@ MAX_FOLLOWED = 3  # files followed in a chain: train.py -> models/__init__.py ->
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[\w., \t]+)"
                      rb"|import[ \t]+([\w., \t]+))", re.MULTILINE)
 _NAME = re.compile(rb"[A-Za-z_][\w.]*")
+_FUNCTIONS: dict[tuple[Path, Path | None, frozenset[str], int, str], tuple[bool, dict[str, Digest]]] = {}
 _TRAINING_FUNCTIONS: dict[tuple[str, str, str, frozenset[str], int], tuple[bool, dict[str, Digest]]] = {}
 _DEFINITION = re.compile(rb"^(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 _TOP_LEVEL = re.compile(rb"^[A-Za-z_@]", re.MULTILINE)  # a statement at column 0: ends a function
 _CHAIN_AT = re.compile(rb"((?:[ \t]*\.[ \t]*\w+)*)[ \t]*\(")  # after a name: `.build(` or `(`
-_CALL_CHAIN = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)((?:[ \t]*\.[ \t]*\w+)*)[ \t]*\(")
+_CALLED = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)[ \t]*\(")
 
 
 def digest(data: bytes) -> str:
@@ -98,27 +99,29 @@ def _resolve(bases: tuple[Path, ...], parts: tuple[str, ...]) -> tuple[tuple[tup
     return _RESOLVED[key]
 
 
-def package_root(file: Path) -> Path:
-    """The folder above the outermost package holding `file` (its own folder when that is no package)."""
-    folder = file.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        folder = folder.parent
-    return folder
+@lru_cache(maxsize=4096)
+def _roots(folder: Path, project_root: Path | None) -> tuple[Path, ...]:
+    """The checked file's folder (sys.path[0] for a script), its package root (where `python -m` runs from) and
+    the project root, once each."""
+    package_root = folder
+    while "__init__.py" in _listed(os.fspath(package_root)) and package_root.parent != package_root:
+        package_root = package_root.parent
+    return tuple(dict.fromkeys([folder, package_root, *([project_root] if project_root is not None else [])]))
 
 
 @dataclass
 class ProjectFiles:
     """The imports of one checked (or followed) file: where they are looked for, and every file looked at.
 
-    `used` maps a path to its digest, shared by the files followed from this one so that the checked file's
-    cache entry names them all. `depth` counts the files followed to get here."""
+    `used` maps each file looked at to its hash (None: absent); what is looked at on behalf of this file (in the
+    files it follows) is added to it, so that the checked file's cache entry names them all. `depth` counts the
+    files followed to get here."""
 
     file: Path
     project_root: Path | None
     codes: frozenset[str]  # the enabled rules: a file that leads to none of their words is not followed
     used: dict[str, Digest] = field(default_factory=dict)
     depth: int = 0
-    _roots: tuple[Path, ...] | None = None
 
     @classmethod
     def of(cls, file: Path, project_root: Path | None, codes: frozenset[str]) -> ProjectFiles:
@@ -131,13 +134,8 @@ class ProjectFiles:
 
     @property
     def roots(self) -> tuple[Path, ...]:
-        """Where an absolute import is looked for, in Python's order (computed on first use: a stat per level)."""
-        if self._roots is None:
-            candidates = [self.file.parent, package_root(self.file)]
-            if self.project_root is not None:
-                candidates.append(self.project_root)
-            self._roots = tuple(dict.fromkeys(candidates))
-        return self._roots
+        """Where an absolute import is looked for, in Python's order."""
+        return _roots(self.file.parent, self.project_root)
 
     def module_file(self, module: str) -> tuple[str, str] | None:
         """The file of a dotted module name (`models`, `pkg.models`, `.models`, `..utils.freezing`) and its
@@ -178,18 +176,25 @@ class ProjectFiles:
         function (of its file, or of the project up to MAX_FOLLOWED files deep). Read from the bytes, before any
         parse, once per run: only such helpers are worth parsing their file for. The files looked at are added to
         `used`."""
-        found = self.function_file(name)
-        if found is None:
-            return False
-        imported = self.followed(Path(found[0]))
-        result = imported.defines_training_function(found[1], name.rpartition(".")[2])
-        self.used.update(imported.used)
+        key = (self.file.parent, self.project_root, self.codes, self.depth, name)  # all a lookup depends on
+        if key not in _FUNCTIONS:
+            looking = ProjectFiles(self.file, self.project_root, self.codes, depth=self.depth)
+            found = looking.function_file(name)
+            result = False
+            if found is not None:
+                imported = looking.followed(Path(found[0]))
+                result = imported.defines_training_function(found[1], name.rpartition(".")[2])
+                looking.used.update(imported.used)
+            _FUNCTIONS[key] = result, looking.used
+        result, used = _FUNCTIONS[key]
+        self.used.update(used)
         return result
 
     def defines_training_function(self, hashed: str, name: str) -> bool:
+        """`training_function` for a name of this file. Each file followed is one deeper (up to MAX_FOLLOWED), so
+        an import cycle ends there and every answer is the same whatever was asked first."""
         key = (str(self.file), hashed, name, self.codes, self.depth)
         if key not in _TRAINING_FUNCTIONS:
-            _TRAINING_FUNCTIONS[key] = False, {}  # a cycle leads nowhere new
             _TRAINING_FUNCTIONS[key] = self._defines_training_function(hashed, name), dict(self.used)
         found, used = _TRAINING_FUNCTIONS[key]
         self.used.update(used)
@@ -215,8 +220,8 @@ class ProjectFiles:
                 if self.depth < MAX_FOLLOWED and any(self.training_function(target + rest.decode())
                                                      for rest in _uses(body, local)):
                     return True
-            for called in _calls(body):
-                if (called := called.decode()) in definitions and called not in seen:
+            for called in _called_names(body):
+                if called in definitions and called not in seen:
                     seen.add(called)
                     pending.append(called)
         return False
@@ -231,7 +236,7 @@ def skip_reason(data: bytes, codes: frozenset[str], project: ProjectFiles | None
 
 
 @lru_cache(maxsize=256)
-def _imports(data: bytes) -> list[tuple[bytes, str]]:
+def _imports(data: bytes) -> tuple[tuple[bytes, str], ...]:
     """(the name an import binds, what it names) for each import in a file's bytes: `import a.b` binds `a` to
     `a`, `import a.b as M` binds `M` to `a.b`, `from .m import f as g` binds `g` to `.m.f`. Found by bytes: an
     import written in a string is a harmless extra look."""
@@ -248,7 +253,7 @@ def _imports(data: bytes) -> list[tuple[bytes, str]]:
             else:
                 module = source.decode()
                 bound.append((local, module + ("" if module.endswith(".") else ".") + words[0].decode()))
-    return bound
+    return tuple(bound)
 
 
 @lru_cache(maxsize=1024)
@@ -267,13 +272,9 @@ def _uses(data: bytes, local: bytes) -> frozenset[bytes]:
     return frozenset(rests)
 
 
-@lru_cache(maxsize=256)
-def _calls(data: bytes) -> dict[bytes, frozenset[bytes]]:
-    """Every call of a name or a dotted chain in the bytes, one scan: the leading name -> the chains after it."""
-    chains: dict[bytes, set[bytes]] = {}
-    for match in _CALL_CHAIN.finditer(data):
-        chains.setdefault(match.group(1), set()).add(re.sub(rb"\s", b"", match.group(2)))
-    return {name: frozenset(rests) for name, rests in chains.items()}
+def _called_names(body: bytes) -> set[str]:
+    """The plain names a function's text calls (`_make_head(...)`): same-file helpers it may run."""
+    return {match.group(1).decode() for match in _CALLED.finditer(body)}
 
 
 def _mentions(data: bytes, local: bytes) -> bool:

@@ -70,7 +70,7 @@ class ProjectModule:
         return self.complete[function.name]
 
 
-MODULES_KEPT = 64  # followed files kept analysed per process: memory grows with these, not with the project
+MODULES_KEPT = 32  # followed files kept analysed per process: memory grows with these, not with the project
 
 
 class _Recent(OrderedDict[tuple[str, str, int], "ProjectModule | None"]):
