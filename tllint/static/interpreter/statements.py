@@ -51,6 +51,17 @@ from tllint.static.interpreter.syntax import (
 from tllint.static.selectors import Selector
 
 MAX_LITERAL_LOOP = 8
+TENSOR_CLASSES = ("Parameter", "Tensor")
+
+
+def tensor_checked_names(test: ast.expr) -> frozenset[str]:
+    """`isinstance(x, nn.Parameter)` (or `torch.Tensor`, or a tuple of them): `x` is a tensor in that arm."""
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+            and len(test.args) == 2 and isinstance(test.args[0], ast.Name)):
+        return frozenset()
+    classes = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+    names = [c.attr if isinstance(c, ast.Attribute) else getattr(c, "id", "") for c in classes]
+    return frozenset({test.args[0].id}) if names and all(n in TENSOR_CLASSES for n in names) else frozenset()
 
 
 TRY_STATEMENTS = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))  # 3.11+: `except*`
@@ -114,9 +125,8 @@ class Statements(Base):
         condition = self.condition(node.test, frame)
         branches: list[tuple[Sequence[ast.stmt], tuple[Condition, ...]]] = [(node.body, (condition,))]
         if node.orelse:
-            negated = Condition(f"not ({condition.text})", condition.param, not condition.polarity)
-            branches.append((node.orelse, (negated,)))
-        self.branches(frame, branches)
+            branches.append((node.orelse, (condition.negated(),)))
+        self.branches(frame, branches, tensors_in_first=tensor_checked_names(node.test))
 
     def selected_branches(self, node: ast.If, selector: Selector, frame: Frame) -> None:
         """An `if` on a parameter's name inside a loop over parameters narrows which parameters it touches."""
@@ -131,10 +141,14 @@ class Statements(Base):
             merge_into(frame, [env])
 
     def branches(self, frame: Frame, branches: list[tuple[Sequence[ast.stmt], tuple[Condition, ...]]],
-                 else_body: Sequence[ast.stmt] = ()) -> None:
+                 else_body: Sequence[ast.stmt] = (), tensors_in_first: frozenset[str] = frozenset()) -> None:
+        """Each arm from the same state, then merged; `tensors_in_first` are names the first arm's test proved
+        to be tensors (`if isinstance(x, nn.Parameter):`), whatever they were before."""
         envs = []
-        for body, conditions in branches:
+        for number, (body, conditions) in enumerate(branches):
             inner = replace(frame, env=frame.child_env(), conditions=frame.conditions + conditions)
+            if number == 0:
+                inner.env.update(dict.fromkeys(tensors_in_first, UNKNOWN))
             self.block(body, inner)
             envs.append(inner.env)
         if else_body:
@@ -144,7 +158,7 @@ class Statements(Base):
         merge_into(frame, envs)
 
     def for_statement(self, node: ast.For | ast.AsyncFor, frame: Frame) -> None:
-        iterable = self.value(node.iter, frame)
+        iterable = self.consumed(node.iter, frame)
         loop_locals = frame.loop_locals | assigned_names(node)
         if isinstance(iterable, ParamsOf | ModuleVar):
             env = frame.child_env()
@@ -233,7 +247,9 @@ class Statements(Base):
             return
         where = self.where(line, frame)
         if attr == "requires_grad" or attr in MISSPELLINGS:
-            self.facts.attribute_writes.append(AttributeWrite(receiver, attr, where, self.text(receiver_node)))
+            flag = self.is_configuration_flag(receiver_node, value_node)
+            self.facts.attribute_writes.append(
+                AttributeWrite(receiver, attr, where, self.text(receiver_node), configuration_flag=flag))
             if attr == "requires_grad":
                 self.requires_grad_write(receiver, receiver_node, value_node, line, frame)
             return
@@ -252,6 +268,8 @@ class Statements(Base):
         if not is_module_value:
             return
         assert isinstance(value, Ref)
+        if self.value(target, frame) == value:  # `self.encoder = self.encoder.eval()`: the same module again
+            return
         slot = Ref(receiver.obj, path)
         receiver.obj.attached[path] = value
         attach(value.obj, receiver.obj, path)
