@@ -33,8 +33,10 @@ MAX_FOLLOWED = 3  # files followed in a chain: train.py -> models/__init__.py ->
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[\w., \t]+)"
                      rb"|import[ \t]+([\w., \t]+))", re.MULTILINE)
 _NAME = re.compile(rb"[A-Za-z_][\w.]*")
-_FUNCTIONS: dict[tuple[Path, Path | None, frozenset[str], int, str], tuple[bool, dict[str, Digest]]] = {}
-_TRAINING_FUNCTIONS: dict[tuple[str, str, str, frozenset[str], int], tuple[bool, dict[str, Digest]]] = {}
+# The answers of `training_function` and `defines_training_function` for a run. Keys and values are strings and
+# tuples of them (no Path, no set): the garbage collector skips them, however many there are.
+_FUNCTIONS: dict[tuple[str, str, str, int, str], tuple[bool, tuple[tuple[str, Digest], ...]]] = {}
+_TRAINING_FUNCTIONS: dict[tuple[str, str, str, str, int], tuple[bool, tuple[tuple[str, Digest], ...]]] = {}
 _DEFINITION = re.compile(rb"^(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 _TOP_LEVEL = re.compile(rb"^[A-Za-z_@]", re.MULTILINE)  # a statement at column 0: ends a function
 _CHAIN_AT = re.compile(rb"((?:[ \t]*\.[ \t]*\w+)*)[ \t]*\(")  # after a name: `.build(` or `(`
@@ -61,33 +63,31 @@ def current_digest(path: str) -> Digest:
 # What one run saw (files do not change during a run): each folder's names (one listing per folder, as Python's
 # own finder caches them, instead of a failed open per candidate), each file's hash, and the files a module name
 # may be, in order, for each set of search folders.
-_LISTINGS: dict[str, frozenset[str]] = {}
+_LISTINGS: dict[str, str] = {}  # folder -> "\0name\0name\0"
 _DIGESTS: dict[str, Digest] = {}
-_RESOLVED: dict[tuple[tuple[Path, ...], tuple[str, ...]], tuple[tuple[tuple[str, Digest], ...], int]] = {}
+_RESOLVED: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[tuple[str, Digest], ...], int]] = {}
 
 
-def _listed(folder: str) -> frozenset[str]:
+def _listed(folder: str, name: str) -> bool:
     if folder not in _LISTINGS:
         try:
-            _LISTINGS[folder] = frozenset(os.listdir(folder))
+            _LISTINGS[folder] = "\0" + "\0".join(os.listdir(folder)) + "\0"
         except (OSError, ValueError):
-            _LISTINGS[folder] = frozenset()
-    return _LISTINGS[folder]
+            _LISTINGS[folder] = ""
+    return f"\0{name}\0" in _LISTINGS[folder]
 
 
 def _digest_of(path: str) -> Digest:
     if path not in _DIGESTS:
-        folder, name = os.path.split(path)
-        _DIGESTS[path] = current_digest(path) if name in _listed(folder) else None
+        _DIGESTS[path] = current_digest(path) if _listed(*os.path.split(path)) else None
     return _DIGESTS[path]
 
 
-def _resolve(bases: tuple[Path, ...], parts: tuple[str, ...]) -> tuple[tuple[tuple[str, Digest], ...], int]:
+def _resolve(folders: tuple[str, ...], parts: tuple[str, ...]) -> tuple[tuple[tuple[str, Digest], ...], int]:
     """The files a module may be, in Python's order, each with its hash, and the index of the first one present
     (-1 when none is): all of them before it, and it, decide where the import leads."""
-    key = (bases, parts)
+    key = (folders, parts)
     if key not in _RESOLVED:
-        folders = [os.fspath(base) for base in bases]
         if not parts:
             paths = [os.path.join(folder, "__init__.py") for folder in folders]
         else:
@@ -100,13 +100,13 @@ def _resolve(bases: tuple[Path, ...], parts: tuple[str, ...]) -> tuple[tuple[tup
 
 
 @lru_cache(maxsize=4096)
-def _roots(folder: Path, project_root: Path | None) -> tuple[Path, ...]:
+def _roots(folder: str, project_root: str) -> tuple[str, ...]:
     """The checked file's folder (sys.path[0] for a script), its package root (where `python -m` runs from) and
-    the project root, once each."""
+    the project root (none: ""), once each."""
     package_root = folder
-    while "__init__.py" in _listed(os.fspath(package_root)) and package_root.parent != package_root:
-        package_root = package_root.parent
-    return tuple(dict.fromkeys([folder, package_root, *([project_root] if project_root is not None else [])]))
+    while _listed(package_root, "__init__.py") and os.path.dirname(package_root) != package_root:
+        package_root = os.path.dirname(package_root)
+    return tuple(dict.fromkeys(path for path in (folder, package_root, project_root) if path))
 
 
 @dataclass
@@ -117,25 +117,33 @@ class ProjectFiles:
     files it follows) is added to it, so that the checked file's cache entry names them all. `depth` counts the
     files followed to get here."""
 
-    file: Path
-    project_root: Path | None
+    file: str  # absolute
+    project_root: str  # absolute; "" when none
     codes: frozenset[str]  # the enabled rules: a file that leads to none of their words is not followed
     used: dict[str, Digest] = field(default_factory=dict)
     depth: int = 0
+    answers: dict[str, bool] = field(default_factory=dict)  # `training_function`'s, for this file
 
     @classmethod
     def of(cls, file: Path, project_root: Path | None, codes: frozenset[str]) -> ProjectFiles:
-        return cls(Path(os.path.abspath(file)), None if project_root is None else Path(os.path.abspath(project_root)),
-                   codes)
+        return cls(os.path.abspath(file), "" if project_root is None else os.path.abspath(project_root), codes)
 
-    def followed(self, file: Path) -> ProjectFiles:
+    def followed(self, file: str) -> ProjectFiles:
         """The context of a file this one imports: its own folders, the same project, a `used` of its own."""
         return ProjectFiles(file, self.project_root, self.codes, depth=self.depth + 1)
 
     @property
-    def roots(self) -> tuple[Path, ...]:
+    def folder(self) -> str:
+        return os.path.dirname(self.file)
+
+    @property
+    def codes_key(self) -> str:
+        return ",".join(sorted(self.codes))
+
+    @property
+    def roots(self) -> tuple[str, ...]:
         """Where an absolute import is looked for, in Python's order."""
-        return _roots(self.file.parent, self.project_root)
+        return _roots(self.folder, self.project_root)
 
     def module_file(self, module: str) -> tuple[str, str] | None:
         """The file of a dotted module name (`models`, `pkg.models`, `.models`, `..utils.freezing`) and its
@@ -144,10 +152,10 @@ class ProjectFiles:
         level = len(module) - len(module.lstrip("."))
         parts = [part for part in module[level:].split(".") if part]
         if level:
-            base = self.file.parent
+            base = self.folder
             for _ in range(level - 1):
-                base = base.parent
-            bases: tuple[Path, ...] = (base,)
+                base = os.path.dirname(base)
+            bases: tuple[str, ...] = (base,)
         else:
             bases = self.roots
         looked, found = _resolve(bases, tuple(parts))
@@ -176,32 +184,35 @@ class ProjectFiles:
         function (of its file, or of the project up to MAX_FOLLOWED files deep). Read from the bytes, before any
         parse, once per run: only such helpers are worth parsing their file for. The files looked at are added to
         `used`."""
-        key = (self.file.parent, self.project_root, self.codes, self.depth, name)  # all a lookup depends on
+        if name in self.answers:  # asked before for this file: nothing new to record
+            return self.answers[name]
+        key = (self.folder, self.project_root, self.codes_key, self.depth, name)  # all a lookup depends on
         if key not in _FUNCTIONS:
             looking = ProjectFiles(self.file, self.project_root, self.codes, depth=self.depth)
             found = looking.function_file(name)
             result = False
             if found is not None:
-                imported = looking.followed(Path(found[0]))
+                imported = looking.followed(found[0])
                 result = imported.defines_training_function(found[1], name.rpartition(".")[2])
                 looking.used.update(imported.used)
-            _FUNCTIONS[key] = result, looking.used
+            _FUNCTIONS[key] = result, tuple(looking.used.items())
         result, used = _FUNCTIONS[key]
         self.used.update(used)
+        self.answers[name] = result
         return result
 
     def defines_training_function(self, hashed: str, name: str) -> bool:
         """`training_function` for a name of this file. Each file followed is one deeper (up to MAX_FOLLOWED), so
         an import cycle ends there and every answer is the same whatever was asked first."""
-        key = (str(self.file), hashed, name, self.codes, self.depth)
+        key = (self.file, hashed, name, self.codes_key, self.depth)
         if key not in _TRAINING_FUNCTIONS:
-            _TRAINING_FUNCTIONS[key] = self._defines_training_function(hashed, name), dict(self.used)
+            _TRAINING_FUNCTIONS[key] = self._defines_training_function(hashed, name), tuple(self.used.items())
         found, used = _TRAINING_FUNCTIONS[key]
         self.used.update(used)
         return found
 
     def _defines_training_function(self, hashed: str, name: str) -> bool:
-        data = read(self.file)
+        data = read(Path(self.file))
         if data is None or digest(data) != hashed:
             return False
         definitions = _definitions(data)

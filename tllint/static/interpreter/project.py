@@ -70,7 +70,7 @@ class ProjectModule:
         return self.complete[function.name]
 
 
-MODULES_KEPT = 32  # followed files kept analysed per process: memory grows with these, not with the project
+MODULES_KEPT = 16  # followed files kept analysed per process: memory grows with these, not with the project
 
 
 class _Recent(OrderedDict[tuple[str, str, int], "ProjectModule | None"]):
@@ -234,7 +234,7 @@ class ProjectCalls(Base):
 
         def analyse() -> ProjectModule | None:
             parsed = _parse(path, hashed)
-            return None if parsed is None else _analyse(type(self), parsed, files.followed(Path(path)))
+            return None if parsed is None else _analyse(type(self), parsed, files.followed(path))
 
         return _MODULES.get_or_add((path, hashed, files.depth + 1), analyse)
 
