@@ -52,8 +52,9 @@ class Fix:
 class Finding:
     """One problem found in one place.
 
-    `cell` is reserved for notebooks (the cell index a span is relative to); `fix` for autofixes.
-    Both are serialised from the start so that adding them later does not change the JSON schema.
+    `cell` is set in notebooks: the cell's 1-based position among all the notebook's cells, which the span's lines
+    count within; `fix` is reserved for autofixes. Both are serialised from the start so that adding them later
+    does not change the JSON schema.
     """
 
     code: str
@@ -67,8 +68,8 @@ class Finding:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.span.line, self.span.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.span.line, self.span.column, self.code)
 
     def to_dict(self) -> dict[str, Any]:
         fix = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-MODEL_NAMESPACES = ("torchvision.models.", "timm.models.", "transformers.", "peft.")
+MODEL_NAMESPACES = ("torchvision.models.", "timm.models.", "transformers.", "peft.", "diffusers.")
 OPTIMIZER_NAMESPACES = (
     "torch.optim.",
     "transformers.",

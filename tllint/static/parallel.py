@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from tllint import REPOSITORY_URL
 from tllint.settings import MAX_FILE_SIZE
 from tllint.static.cache import Cache
+from tllint.static.notebook import is_notebook
 from tllint.static.outcome import FileOutcome
 from tllint.static.prefilter import too_large
 from tllint.static.project import ProjectFiles, skip_reason
@@ -73,8 +74,9 @@ def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache |
     outcome = FileOutcome()
     key = ""
     try:
-        project = None if path is None else ProjectFiles.of(path, root, codes)
-        skipped = skip_reason(data, codes, project)
+        notebook = is_notebook(display)
+        project = None if path is None or notebook else ProjectFiles.of(path, root, codes)
+        skipped = skip_reason(data, codes, project, notebook)
         if skipped is not None:
             return FileOutcome(skipped=skipped)
         if cache is not None and path is not None:

@@ -238,9 +238,10 @@ class ProjectFiles:
         return False
 
 
-def skip_reason(data: bytes, codes: frozenset[str], project: ProjectFiles | None) -> Skipped | None:
+def skip_reason(data: bytes, codes: frozenset[str], project: ProjectFiles | None, notebook: bool = False
+                ) -> Skipped | None:
     """`prefilter.skip_reason`, except that a file using training code from the project is analysed."""
-    reason = prefilter.skip_reason(data, codes)
+    reason = prefilter.skip_reason(data, codes, notebook)
     if reason is Skipped.NO_TRAINING_CODE and project is not None and project.uses_training_code(data):
         return None
     return reason

@@ -68,6 +68,17 @@ class Base:
         for summary in self.recording:
             summary.events.append(event)
 
+    def indexed_since(self, event: Event) -> bool:
+        """Whether a fact that holds an event index (a backward, a rebuilt loss) was recorded after `event`."""
+        start = next(i for i in range(len(self.facts.events) - 1, -1, -1) if self.facts.events[i] is event)
+        return any(fact.at > start for fact in (*self.facts.backwards, *self.facts.losses_rebuilt))
+
+    def replace_events(self, keep: Event, drop: Event, merged: Event) -> None:
+        """`merged` takes the place of `keep` and `drop` goes, in the timeline and in every summary recording."""
+        for events in (self.facts.events, *(summary.events for summary in self.recording)):
+            if any(e is keep for e in events) and any(e is drop for e in events):
+                events[:] = [merged if e is keep else e for e in events if e is not drop]
+
     def module_evidence(self, value: Value) -> None:
         """`value` is used as a module, and so is everything that contains it."""
         if isinstance(value, Ref):
@@ -88,6 +99,8 @@ class Frame:
     loop_locals: frozenset[str] = frozenset()
     depth: int = 0
     constructing: ModelObject | None = None  # the instance whose __init__ this is
+    function: str = ""  # the name of the function being interpreted (`training_step`)
+    tensors: set[str] = field(default_factory=set)  # names assigned a new tensor (`pe = torch.zeros(...)`)
 
     def child_env(self) -> dict[str, Value]:
         return dict(self.env)

@@ -27,8 +27,9 @@ for p in model.features.parameters():
 ```
 
 ## Known limits
-Only the listed spellings are recognised, and only on receivers known to be parameters or modules; options
-objects and dictionaries with such keys are not reported.
+Only the listed spellings are recognised, and only on receivers known to be parameters or modules (an error),
+or names just assigned a new tensor (`pe = torch.zeros(...)`: a warning, since a new tensor already has
+`requires_grad=False`); options objects and dictionaries with such keys are not reported.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from tllint.static.facts import (
 from tllint.static.rules import (
     ERROR,
     REQUIRES_GRAD_WORDS,
+    WARNING,
     Context,
     Violation,
     rule,
@@ -65,14 +67,22 @@ def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Violati
             consequence = "replaces the `requires_grad_()` method with a value and changes no parameter"
         else:
             consequence = "creates a new attribute PyTorch never reads, so `requires_grad` stays unchanged"
-        yield Violation(
-            f"`{name}` is a misspelling of `requires_grad` on a {target}: it {consequence}. "
-            f"Write `{write.receiver_text}.requires_grad = ...` (for a module: `.requires_grad_(...)`).",
-            write.where.node,
-        )
+        receiver = write.receiver_text
+        if target == "module":
+            fix = f"Call `{receiver}.requires_grad_(...)`, which sets it on every parameter."
+        elif target in ("parameter", "tensor"):
+            fix = f"Write `{receiver}.requires_grad = ...`."
+        else:
+            fix = f"Write `{receiver}.requires_grad = ...` on a tensor, or call `{receiver}.requires_grad_(...)`."
+        # a new tensor starts with `requires_grad=False`: the misspelt write is usually harmless, so a warning
+        severity = WARNING if target == "tensor" else None
+        yield Violation(f"`{name}` is a misspelling of `requires_grad` on a {target}: it {consequence}. {fix}",
+                        write.where.node, severity=severity)
 
 
 def _misspelling_target(facts: FileFacts, write: AttributeWrite) -> str | None:
+    if write.on_tensor:
+        return "tensor"
     if isinstance(write.receiver, ParamVar):
         return "parameter"
     if isinstance(write.receiver, ModuleVar):
