@@ -9,7 +9,8 @@ peak RSS, files/s, and the ratios tllint/TorchFix and tllint/ruff (wall time; be
 the whole folder would take hours. TorchFix pins libcst<1.6, so it lives in its own virtualenv: by default
 /tmp/torchfix-venv, created with `pip install torchfix==0.7.0` when missing. Then the pre-commit case: the hook's
 entry point (`.pre-commit-hooks.yaml`) installed in a fresh virtualenv as pre-commit installs it, on one generated
-500-line training script, startup included: changed (no cache entry) and unchanged (cached).
+500-line training script, startup included: changed (no cache entry) and unchanged (cached), alone and importing
+its model factory and freeze helper from two other files of the project (`models.py`, `freezing.py`).
 Asserts nothing.
 """
 
@@ -68,16 +69,34 @@ def sample(folder: Path, every: int, into: Path) -> Path:
     return into
 
 
-def script(lines: int) -> str:
-    head = ("import torch\nimport torch.nn as nn\nfrom torchvision.models import resnet18\n\n"
-            "model = resnet18(weights='IMAGENET1K_V1')\nmodel.fc = nn.Linear(512, 10)\n"
-            "for param in model.parameters():\n    param.requires_grad = False\n"
-            "optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n\n")
+def script(lines: int, head: str | None = None) -> str:
+    head = head or ("import torch\nimport torch.nn as nn\nfrom torchvision.models import resnet18\n\n"
+                    "model = resnet18(weights='IMAGENET1K_V1')\nmodel.fc = nn.Linear(512, 10)\n"
+                    "for param in model.parameters():\n    param.requires_grad = False\n"
+                    "optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n\n")
     block = ("def evaluate_{i}(model, loader):\n    model.eval()\n    total = 0.0\n    with torch.no_grad():\n"
              "        for images, labels in loader:\n            total += (model(images).argmax(1) == labels).sum()\n"
              "    return total / len(loader.dataset)\n\n")
-    body = "".join(block.format(i=i) for i in range((lines - head.count("\n")) // 8 + 1))
-    return "\n".join((head + body).split("\n")[:lines]) + "\n"
+    text = head + "".join(block.format(i=i) for i in range((lines - head.count("\n")) // 8))
+    return text + "# end\n" * (lines - text.count("\n"))  # whole blocks, padded to `lines`
+
+
+# The same script with its model factory and freeze helper in two other files of the project (each 200 lines).
+IMPORTING_HEAD = ("import torch\nfrom models import build_model\nfrom freezing import freeze_backbone\n\n"
+                  "model = build_model()\nfreeze_backbone(model)\n"
+                  "optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n\n")
+MODELS_HEAD = ("import torch\nimport torch.nn as nn\nfrom torchvision.models import resnet18\n\n\n"
+               "def build_model(num_classes=10):\n    model = resnet18(weights='IMAGENET1K_V1')\n"
+               "    model.fc = nn.Linear(512, num_classes)\n    return model\n\n")
+FREEZING_HEAD = ("import torch\n\n\ndef freeze_backbone(model):\n    for name, param in model.named_parameters():\n"
+                 "        if not name.startswith('fc.'):\n            param.requires_grad = False\n\n")
+
+
+def project_files(folder: Path) -> None:
+    """train.py (500 lines) importing models.py and freezing.py (200 lines each)."""
+    (folder / "train.py").write_text(script(500, IMPORTING_HEAD))
+    (folder / "models.py").write_text(script(200, MODELS_HEAD))
+    (folder / "freezing.py").write_text(script(200, FREEZING_HEAD))
 
 
 def main() -> None:
@@ -139,16 +158,23 @@ def precommit(scratch: Path, repeat: int = 11, baseline: Path | None = None) -> 
         folders[name] = scratch / f"project-{name}"
         folders[name].mkdir()
         (folders[name] / "train.py").write_text(script(500))
+        folders[f"{name}-imports"] = scratch / f"project-{name}-imports"
+        folders[f"{name}-imports"].mkdir()
+        project_files(folders[f"{name}-imports"])
         commands[name] = [str(venv / "bin" / hook[0]), *hook[1:], "train.py"]
         print(f"pre-commit entry point ({name}: {tree}): {' '.join(hook)}")
     print(f"median of {repeat} runs after one warm-up, builds interleaved")
-    for label, keep_cache in (("changed file", False), ("unchanged file, cached", True)):
+    cases = (("changed file", "", False), ("changed file importing two project files", "-imports", False),
+             ("unchanged file, cached", "", True), ("unchanged file importing two project files, cached", "-imports",
+                                                    True))
+    for label, variant, keep_cache in cases:
         walls: dict[str, list[float]] = {name: [] for name in trees}
         for _ in range(repeat + 1):
             for name in trees:
+                folder = folders[name + variant]
                 if not keep_cache:
-                    shutil.rmtree(folders[name] / ".tllint_cache", ignore_errors=True)
-                walls[name].append(measure(commands[name], cwd=folders[name], env=HOOK_ENV).wall)
+                    shutil.rmtree(folder / ".tllint_cache", ignore_errors=True)
+                walls[name].append(measure(commands[name], cwd=folder, env=HOOK_ENV).wall)
         for name, measured in walls.items():
             measured = measured[1:]
             print(f"pre-commit, one 500-line file ({label}, {name}): median "

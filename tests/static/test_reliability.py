@@ -298,10 +298,10 @@ def test_an_internal_error_is_one_line_naming_the_file_and_exit_2(tmp_path: Path
     write(tmp_path, "b.py")
     real = engine.build_facts
 
-    def broken(tree, source):  # type: ignore[no-untyped-def]
+    def broken(tree, source, project=None):  # type: ignore[no-untyped-def]
         if "b_marker" in "\n".join(source.lines):
             raise ValueError("boom")
-        return real(tree, source)
+        return real(tree, source, project)
 
     (tmp_path / "b.py").write_text(SEED_WRONG + "b_marker = 1\n")
     monkeypatch.setattr(engine, "build_facts", broken)

@@ -89,12 +89,12 @@ def test_an_internal_error_names_the_file_and_the_run_goes_on(tmp_path: Path,
         write(tmp_path, name)
     real = engine.check_source
 
-    def flaky(data: bytes, path: str, codes: frozenset[str]):
+    def flaky(data: bytes, path: str, codes: frozenset[str], **options: object):
         if path.endswith("b.py"):
             raise ValueError("boom")
         if path.endswith("c.py"):
             os._exit(3)  # a worker that dies outright
-        return real(data, path, codes)
+        return real(data, path, codes, **options)
 
     monkeypatch.setattr(engine, "check_source", flaky)  # workers are forked: they see the patch
     outcomes = check_all(jobs(tmp_path), None, workers=2)

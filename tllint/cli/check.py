@@ -147,7 +147,7 @@ def _jobs(paths: tuple[str, ...], resolver: Resolver, options: CheckOptions, res
             result.problems.append(target)
         else:
             jobs.append(Job(target.path, target.display, _codes(target.config, target.path, result),
-                            target.config.max_file_size))
+                            target.config.max_file_size, target.config.root))
     return jobs
 
 

@@ -3,8 +3,11 @@
 An entry is named after the file's path and holds the key it was computed under: a hash of the file's bytes,
 the tllint build (its version and the size and mtime of every file of the package, so that an edited checkout
 never serves stale results), the Python version (its parser decides what is a syntax error) and the codes enabled
-for that file. A lookup that finds another key is a miss, and the next store overwrites it: the cache grows with
-the number of files, not with the number of edits. Anything wrong with the cache (unreadable, corrupt, written by
+for that file. Beside the findings, an entry names the other files of the project the analysis looked at (the
+helpers it followed, and where it looked for them) with the hash each had, None where none was there: it is served
+only while each still hashes the same, so editing `models.py` (or creating one) makes `train.py`'s entry stale. A
+lookup that finds another key is a miss, and the next store overwrites it: the cache grows with the number of files,
+not with the number of edits. Anything wrong with the cache (unreadable, corrupt, written by
 another version, read-only) makes it a miss or a no-op, never an error: the cache may only make runs faster, never
 change what they report.
 
@@ -32,6 +35,7 @@ from typing import Any
 import tllint
 from tllint.findings.model import Edit, Finding, Fix, Severity, Span
 from tllint.findings.registry import catalog
+from tllint.static.project import current_digest
 
 CACHE_DIR = ".tllint_cache"
 FORMAT = 1
@@ -88,16 +92,19 @@ class Cache:
             entry = json.loads(raw)
             if not _valid(entry) or entry["key"] != key:
                 return None
+            if any(current_digest(used) != hashed for used, hashed in entry["dependencies"]):
+                return None
             return [_finding(item, display) for item in entry["findings"]]
         except Exception:  # unreadable, a link, not JSON, nested too deeply: a miss
             return None
 
-    def store(self, path: Path, key: str, findings: list[Finding]) -> None:
+    def store(self, path: Path, key: str, findings: list[Finding],
+              dependencies: Iterable[tuple[str, str | None]] = ()) -> None:
         """Write atomically (a reader sees the old entry or the new one); give up silently when it cannot."""
         shard, name = self._entry(path)
         try:
-            text = json.dumps({"format": FORMAT, "key": key, "findings": [_record(f) for f in findings]},
-                              separators=(",", ":"))
+            text = json.dumps({"format": FORMAT, "key": key, "dependencies": [list(d) for d in dependencies],
+                               "findings": [_record(f) for f in findings]}, separators=(",", ":"))
             with _Folders(self.folder, shard, create=True) as folder:
                 _write_atomically(name, text.encode(), folder.descriptor)
         except (OSError, TypeError, ValueError):
@@ -229,9 +236,15 @@ _SEVERITIES = {severity.value for severity in Severity}
 
 def _valid(entry: Any) -> bool:
     """The whole shape of an entry, every field and type, before anything reads it."""
-    return (isinstance(entry, dict) and entry.keys() == {"format", "key", "findings"}
+    return (isinstance(entry, dict) and entry.keys() == {"format", "key", "dependencies", "findings"}
             and entry["format"] == FORMAT and isinstance(entry["key"], str)
+            and isinstance(entry["dependencies"], list) and all(_valid_dependency(d) for d in entry["dependencies"])
             and isinstance(entry["findings"], list) and all(_valid_finding(item) for item in entry["findings"]))
+
+
+def _valid_dependency(item: Any) -> bool:
+    return (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+            and (item[1] is None or isinstance(item[1], str)))
 
 
 def _valid_finding(item: Any) -> bool:

@@ -19,7 +19,9 @@ from tllint.static.interpreter import build_facts
 from tllint.static.noqa import MENTIONS_NOQA, Directive, NoqaComment, comment_node, directives, suppressing
 from tllint.static.notebook import is_notebook
 from tllint.static.outcome import FileOutcome
-from tllint.static.prefilter import decode, input_finding, skip_reason
+from tllint.static.prefilter import decode, input_finding
+from tllint.static.project import ProjectFiles
+from tllint.static.project import skip_reason as project_skip_reason
 from tllint.static.source import Source
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -71,15 +73,17 @@ def _syntax_finding(path: str, error: SyntaxError) -> Finding:
                          f"was not checked: {error.msg}")
 
 
-def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = True) -> FileOutcome:
+def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = True,
+                 project: ProjectFiles | None = None) -> FileOutcome:
     """Check the bytes of one file with the enabled `codes`. `noqa=False` leaves `# noqa` comments to the caller
-    (flake8 applies its own)."""
+    (flake8 applies its own). With `project` (where the file is), helpers it imports from the project are followed,
+    and the files looked at are the outcome's dependencies."""
     if is_notebook(path):
         from tllint.static.notebook import check_notebook
 
         return check_notebook(data, path, codes, noqa=noqa)
     outcome = FileOutcome()
-    outcome.skipped = skip_reason(data, codes)
+    outcome.skipped = project_skip_reason(data, codes, project)
     if outcome.skipped is not None:
         return outcome
     text = decode(data, path)
@@ -91,16 +95,17 @@ def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = 
         outcome.findings.append(tree)
         return _selected(outcome, codes)
     return analyse(Source(text), text, tree, path, codes, noqa=noqa,
-                   mentions_noqa=MENTIONS_NOQA.search(data) is not None)
+                   mentions_noqa=MENTIONS_NOQA.search(data) is not None, project=project)
 
 
 def analyse(source: Source, text: str, tree: ast.Module, path: str, codes: frozenset[str], *, noqa: bool,
-            mentions_noqa: bool) -> FileOutcome:
+            mentions_noqa: bool, project: ProjectFiles | None = None) -> FileOutcome:
     """Build the facts of a parsed file, run the enabled rules and locate their findings. `mentions_noqa`: the
-    text holds the word anywhere (the rule that judges comments then reads them all)."""
+    text holds the word anywhere (the rule that judges comments then reads them all); `project`: see
+    `check_source`."""
     outcome = FileOutcome(analysed=True)
     try:
-        facts = build_facts(tree, source)
+        facts = build_facts(tree, source, project)
     except RecursionError:
         outcome.problems.append(f"{path}: the file nests too deeply to analyse; it was skipped")
         return outcome
@@ -116,6 +121,8 @@ def analyse(source: Source, text: str, tree: ast.Module, path: str, codes: froze
         facts.noqa = report.noqa_facts(codes)
         report.add(_run(last, facts, source, outcome, path))
     outcome.findings.extend(sorted(report.findings.values(), key=lambda f: f.sort_key))
+    if project is not None:
+        outcome.dependencies = project.dependencies()
     return outcome
 
 

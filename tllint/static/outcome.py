@@ -20,7 +20,8 @@ class Skipped(str, enum.Enum):
 class FileOutcome:
     """The findings of one file, and the problems to print on stderr (it could not be read, or tllint failed on
     it). `analysed`: the file was parsed and the rules ran; `skipped`: it was decided from its bytes; `unread`: it
-    could not be read. `details` holds the tracebacks of internal errors (shown with `--verbose`)."""
+    could not be read. `details` holds the tracebacks of internal errors (shown with `--verbose`). `dependencies`:
+    the other files of the project its analysis looked at, each with its content hash (None: absent)."""
 
     findings: list[Finding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -28,6 +29,7 @@ class FileOutcome:
     analysed: bool = False
     skipped: Skipped | None = None
     unread: bool = False
+    dependencies: tuple[tuple[str, str | None], ...] = ()
 
     def internal_error(self, path: str, where: str, error: BaseException) -> None:
         """Record a bug of tllint met on this file: one line that names the file and asks for a report, and the

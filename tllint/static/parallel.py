@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 from tllint import REPOSITORY_URL
 from tllint.settings import MAX_FILE_SIZE
-from tllint.static import prefilter
 from tllint.static.cache import Cache
 from tllint.static.notebook import is_notebook
 from tllint.static.outcome import FileOutcome
 from tllint.static.prefilter import too_large
+from tllint.static.project import ProjectFiles, skip_reason
 from tllint.static.reading import TooLarge, read_limited
 from tllint.static.rules.parse_error import PARSE_ERROR
 
@@ -36,12 +36,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Job:
-    """One file to check: where it is, how to show it, the codes enabled for it and the largest size to read."""
+    """One file to check: where it is, how to show it, the codes enabled for it, the largest size to read and the
+    project root its imports may lead into (the configuration's folder)."""
 
     path: Path
     display: str
     codes: frozenset[str]
     max_size: int = MAX_FILE_SIZE
+    root: Path | None = None
 
 
 def default_jobs() -> int:
@@ -61,17 +63,20 @@ def check_one(job: Job, cache: Cache | None) -> FileOutcome:
     except (OSError, ValueError) as error:
         return FileOutcome(problems=[f"{job.display}: cannot read: {getattr(error, 'strerror', None) or error}"],
                            unread=True)
-    return check_bytes(data, job.display, job.codes, cache, job.path)
+    return check_bytes(data, job.display, job.codes, cache, job.path, job.root)
 
 
 def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache | None = None,
-                path: Path | None = None) -> FileOutcome:
+                path: Path | None = None, root: Path | None = None) -> FileOutcome:
     """Decide from the bytes when they hold no training code, else answer from the cache when it has them (under
-    `path`), else check and remember. A bug in tllint costs this file, not the run."""
+    `path`), else check and remember. With `path`, helpers imported from the project (under the file's own
+    folders or `root`) are followed. A bug in tllint costs this file, not the run."""
     outcome = FileOutcome()
     key = ""
     try:
-        skipped = prefilter.skip_reason(data, codes, is_notebook(display))
+        notebook = is_notebook(display)
+        project = None if path is None or notebook else ProjectFiles.of(path, root, codes)
+        skipped = skip_reason(data, codes, project, notebook)
         if skipped is not None:
             return FileOutcome(skipped=skipped)
         if cache is not None and path is not None:
@@ -81,12 +86,12 @@ def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache |
                 return FileOutcome(hit)
         from tllint.static import engine
 
-        outcome = engine.check_source(data, display, codes)
+        outcome = engine.check_source(data, display, codes, project=project)
     except Exception as error:
         outcome.internal_error(display, "", error)
         return outcome
     if cache is not None and path is not None and not outcome.problems:
-        cache.store(path, key, outcome.findings)
+        cache.store(path, key, outcome.findings, outcome.dependencies)
     return outcome
 
 

@@ -10,6 +10,7 @@ pass records nothing rather than guess. One concern per module:
 - `library`, `methods`: what torch / torchvision / timm / transformers calls and module methods do;
 - `hf`: Hugging Face transformers and PEFT (heads, PEFT wrappers and configs, gradient checkpointing);
 - `summaries`: same-file helpers summarised once and replayed at each call, and classes;
+- `project`: helpers imported from other files of the project, replayed the same way;
 - `nametests`: tests on parameter names read as selectors;
 - `detectors`: small syntactic detectors for rules that need no timeline;
 - `syntax`, `imports`: reading syntax and resolving imported names.
@@ -28,15 +29,18 @@ from tllint.static.interpreter.imports import ImportTable
 from tllint.static.interpreter.library import LibraryCalls
 from tllint.static.interpreter.methods import MethodCalls
 from tllint.static.interpreter.nametests import NameTests
+from tllint.static.interpreter.project import ProjectCalls
 from tllint.static.interpreter.state import Frame
 from tllint.static.interpreter.statements import Statements
 from tllint.static.interpreter.summaries import HelperSummaries
+from tllint.static.project import ProjectFiles
 from tllint.static.source import Source
 
 RECURSION_LIMIT = 50_000
 
 
-class Interpreter(Statements, Expressions, MethodCalls, LibraryCalls, HfCalls, HelperSummaries, NameTests, Detectors):
+class Interpreter(Statements, Expressions, MethodCalls, LibraryCalls, HfCalls, HelperSummaries, ProjectCalls, NameTests,
+                  Detectors):
     """Builds the `FileFacts` of one parsed module."""
 
     def run(self) -> FileFacts:
@@ -50,8 +54,9 @@ class Interpreter(Statements, Expressions, MethodCalls, LibraryCalls, HfCalls, H
         return self.facts
 
 
-def build_facts(module: ast.Module, source: Source) -> FileFacts:
-    """Build the facts of one parsed file.
+def build_facts(module: ast.Module, source: Source, project: ProjectFiles | None = None) -> FileFacts:
+    """Build the facts of one parsed file; with `project`, helpers imported from other files of the project are
+    followed (and the files looked at recorded in it).
 
     The pass recurses along the tree (an `elif` chain nests), so valid files that CPython compiles can be deeper
     than Python's default recursion limit. From 3.11 on, Python-to-Python calls use no C stack, and the limit can
@@ -60,6 +65,8 @@ def build_facts(module: ast.Module, source: Source) -> FileFacts:
     if sys.version_info >= (3, 11):
         sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
-        return Interpreter(module, source).run()
+        interpreter = Interpreter(module, source)
+        interpreter.project = project
+        return interpreter.run()
     finally:
         sys.setrecursionlimit(limit)

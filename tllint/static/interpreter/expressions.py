@@ -176,6 +176,9 @@ class Expressions(Base):
             builtin = self.builtin_call(func.id, node, frame, statement)
             if builtin is not None:
                 return builtin
+        project = self.project_call(node, frame, statement)  # type: ignore[attr-defined]  # other files: project.py
+        if project is not None:
+            return project
         args = [self.value(a.value, frame) for a in arguments(node)]
         self.unknown_call(node, args, frame, statement)
         return UNKNOWN

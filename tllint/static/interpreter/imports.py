@@ -38,21 +38,26 @@ class ImportTable:
                     top = alias.name.split(".", 1)[0]
                     self._names[top] = top
             return
-        if statement.level or statement.module is None:
+        if statement.module is None and not statement.level:
             return
+        module = "." * statement.level + (statement.module or "")
         for alias in statement.names:
             if alias.name != "*":
-                self._names[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
+                separator = "" if module.endswith(".") else "."
+                self._names[alias.asname or alias.name] = f"{module}{separator}{alias.name}"
 
     def forget(self, name: str) -> None:
         """A local assignment shadows an import of the same name."""
         self._names.pop(name, None)
 
-    def lookup(self, name: str) -> str | None:
+    def lookup(self, name: str, relative: bool = False) -> str | None:
+        """The dotted name `name` was imported as. A relative import (`.models.build`, leading dots kept) names a
+        file of the project, never a library: it is answered only when `relative` asks for it."""
         table: ImportTable | None = self
         while table is not None:
             if name in table._names:
-                return table._names[name]
+                target = table._names[name]
+                return target if relative or not target.startswith(".") else None
             table = table._parent
         return None
 

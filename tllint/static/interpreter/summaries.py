@@ -27,6 +27,7 @@ from tllint.static.facts import (
     Replaced,
     SetRequiresGrad,
     Value,
+    WeightsLoaded,
     Where,
 )
 from tllint.static.interpreter.imports import dotted
@@ -59,7 +60,7 @@ class Summary:
         return next(iter(values.values())) if len(values) == 1 else UNKNOWN
 
 
-class _Replayer:
+class Replayer:
     """Maps a function's summary events onto the values of one call site."""
 
     def __init__(self, mapping: dict[ModelObject, Ref], literals: dict[str, object], texts: dict[str, str],
@@ -110,7 +111,7 @@ class _Replayer:
             return None
         if isinstance(event, Built):
             return None
-        if isinstance(event, Replaced | SetRequiresGrad | MaybeChanged | ModelPassed):
+        if isinstance(event, Replaced | SetRequiresGrad | MaybeChanged | ModelPassed | WeightsLoaded):
             ref = self.ref(event.ref)
             if ref is None:
                 return None
@@ -263,13 +264,22 @@ class HelperSummaries(Base):
         if summary is None:
             self.unknown_call(node, args, frame, statement)
             return UNKNOWN
+        return self.replay(Replayer(*self.call_site(summary, function, node, args, frame, statement, bound)), summary)
+
+    def call_site(self, summary: Summary, function: FunctionDef, node: ast.Call, args: list[Value], frame: Frame,
+                  statement: ast.AST, bound: Ref | None = None
+                  ) -> tuple[dict[ModelObject, Ref], dict[str, object], dict[str, str], Where]:
+        """What a replay at this call needs: the callee's parameter objects -> the caller's refs, the literal and
+        source text of each argument, and where the replayed events happen."""
         bindings = _bind_arguments(summary, function, node, args, bound)
         literals = {name: v.value for name, v in bindings.items() if isinstance(v, Literal)}
         mapping = {summary.param_objects[name]: v for name, v in bindings.items()
                    if isinstance(v, Ref) and name in summary.param_objects}
         texts = _argument_texts(summary, function, node, self.text)
-        replayer = _Replayer(mapping, literals, texts,
-                             Where(statement, frame.scope, frame.conditions, function.name))
+        return mapping, literals, texts, Where(statement, frame.scope, frame.conditions, function.name)
+
+    def replay(self, replayer: Replayer, summary: Summary) -> Value:
+        """Emit the summary's events as the replayer maps them onto the call; the value the call returns."""
         for event in summary.events:
             replayed = replayer.event(event)
             if replayed is not None:
