@@ -75,7 +75,7 @@ def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = 
         outcome.findings.append(tree)
         return _selected(outcome, codes)
     outcome.analysed = True
-    source = Source(text)
+    source = Source(text, tree)
     try:
         facts = build_facts(tree, source)
     except RecursionError:
@@ -131,7 +131,7 @@ class _Report:
             lines = self.source.noqa_lines(violation.node)
             source_line = self.source.lines[span.line - 1] if span.line <= len(self.source.lines) else ""
             finding = Finding(info.code, info.name, info.severity, violation.message, self.path, span,
-                              extra={"source_line": source_line})
+                              fix=violation.fix, extra={"source_line": source_line})
             if self.noqa and self._suppressed(finding, lines):
                 continue
             self.findings.setdefault((info.code, span), finding)

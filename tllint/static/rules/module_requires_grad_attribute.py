@@ -36,7 +36,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
+    AttributeWrite,
     FileFacts,
     ModuleVar,
     Ref,
@@ -51,7 +54,7 @@ from tllint.static.rules import (
 )
 
 
-@rule("TL002", ERROR, triggers=REQUIRES_GRAD_WORDS,
+@rule("TL002", ERROR, triggers=REQUIRES_GRAD_WORDS, fix=fixing.SAFE,
       summary="`module.requires_grad = False` sets a plain attribute and freezes nothing")
 def module_requires_grad_attribute(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for write in facts.attribute_writes:
@@ -63,7 +66,19 @@ def module_requires_grad_attribute(facts: FileFacts, ctx: Context) -> Iterator[V
             f"parameter is frozen or unfrozen and `{name}` keeps its old state. "
             f"Use `{name}.requires_grad_(False)` (or `True`), which sets it on every parameter.",
             write.where.node,
+            fix=_fix(ctx, write),
         )
+
+
+def _fix(ctx: Context, write: AttributeWrite) -> Fix | None:
+    """`X.requires_grad = v` -> `X.requires_grad_(v)`: what the assignment meant."""
+    assignment = fixing.assigned_attribute(write.where.node, write.attr) if write.where.via is None else None
+    if assignment is None:
+        return None
+    target, value = assignment
+    call = f"{fixing.segment(ctx, target.value)}.requires_grad_({fixing.segment(ctx, value)})"
+    return fixing.fix(f"Call `{' '.join(call.split())}`", [fixing.replace(ctx, write.where.node, call)],
+                      fixing.SAFE)
 
 
 def _certainly_a_module(facts: FileFacts, receiver: object) -> bool:

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
     AttributeWrite,
     FileFacts,
@@ -51,7 +53,7 @@ from tllint.static.rules import (
 )
 
 
-@rule("TL004", ERROR, triggers=REQUIRES_GRAD_WORDS,
+@rule("TL004", ERROR, triggers=REQUIRES_GRAD_WORDS, fix=fixing.SAFE,
       summary="`p.require_grad = False` (and other misspellings) freeze nothing")
 def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for write in facts.attribute_writes:
@@ -69,7 +71,23 @@ def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Violati
             f"`{name}` is a misspelling of `requires_grad` on a {target}: it {consequence}. "
             f"Write `{write.receiver_text}.requires_grad = ...` (for a module: `.requires_grad_(...)`).",
             write.where.node,
+            fix=_fix(ctx, write, target),
         )
+
+
+def _fix(ctx: Context, write: AttributeWrite, target: str) -> Fix | None:
+    """The spelling corrected: `.requires_grad = v` on a parameter (or what may be one), the method call
+    `.requires_grad_(v)` on a module and for `requires_grad_ = v`, which meant the method."""
+    assignment = fixing.assigned_attribute(write.where.node, write.attr) if write.where.via is None else None
+    if assignment is None:
+        return None
+    attribute, value = assignment
+    if write.attr == "requires_grad_" or target == "module":
+        call = f"{fixing.segment(ctx, attribute.value)}.requires_grad_({fixing.segment(ctx, value)})"
+        return fixing.fix(f"Call `{' '.join(call.split())}`", [fixing.replace(ctx, write.where.node, call)],
+                          fixing.SAFE)
+    return fixing.fix(f"Spell it `{write.receiver_text}.requires_grad`",
+                      [fixing.replace_name_at_end(ctx, attribute, "requires_grad")], fixing.SAFE)
 
 
 def _misspelling_target(facts: FileFacts, write: AttributeWrite) -> str | None:
