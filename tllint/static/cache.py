@@ -34,7 +34,7 @@ from tllint.findings.model import Applicability, Edit, Finding, Fix, Severity, S
 from tllint.findings.registry import catalog
 
 CACHE_DIR = ".tllint_cache"
-FORMAT = 2
+FORMAT = 1
 MAX_ENTRY = 16_000_000  # bytes: an entry holds the findings of one file under the size limit
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
