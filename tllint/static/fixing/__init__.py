@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -204,6 +205,59 @@ def eager_loop(ctx: Context, statement: ast.AST) -> str | None:
         loop += f"{indent}{step}if {condition}:\n"
         indent += step
     return f"{loop}{indent}{step}{body}"
+
+
+def move_before(ctx: Context, statement: ast.AST, anchor: ast.AST, untouched: str | None) -> list[Edit] | None:
+    """Edits moving `statement` (with the comment lines right above it) to just before `anchor`, an earlier
+    statement of the same block; None unless that is only a change of order: the statement does not mention
+    `untouched` (what the statements it skips create), reads no name they bind, and binds no name they read."""
+    block = block_of(ctx, statement)
+    if block is None or block is not block_of(ctx, anchor) or not (own_lines(ctx, statement)
+                                                                   and own_lines(ctx, anchor)):
+        return None
+    skipped = block[block.index(anchor):block.index(statement)]  # type: ignore[arg-type]
+    if not skipped or (untouched is not None and re.search(rf"{re.escape(untouched)}\b", segment(ctx, statement))):
+        return None
+    bound_between = set().union(*(_names(s, bound=True) for s in skipped))
+    read_between = set().union(*(_names(s, bound=False) for s in skipped))
+    if _names(statement, bound=False) & bound_between or _names(statement, bound=True) & read_between:
+        return None
+    first, last = statement.lineno, statement.end_lineno  # type: ignore[attr-defined]
+    while first - 1 > skipped[-1].end_lineno and ctx.lines[first - 2].lstrip().startswith("#"):  # type: ignore
+        first -= 1
+    moved = "".join(line + "\n" for line in ctx.lines[first - 1:last])
+    return [insert_lines(anchor.lineno, moved), delete_lines(first, last)]  # type: ignore[attr-defined]
+
+
+def insert_after(ctx: Context, statement: ast.AST, anchor: ast.AST, text: str) -> Edit | None:
+    """Edit adding the statement `text` right after `statement`, at its indentation, where the name `text` starts
+    with still means what it meant at `anchor`: `statement` follows `anchor` in its block (or lies inside a later
+    statement of it) and nothing in between binds that name again (`model = nn.DataParallel(model)`)."""
+    block = block_of(ctx, anchor)
+    root = re.match(r"[A-Za-z_]\w*", text)
+    if block is None or root is None or not own_lines(ctx, statement):
+        return None
+    later = block[block.index(anchor) + 1:]  # type: ignore[arg-type]
+    first, last = statement.lineno, statement.end_lineno  # type: ignore[attr-defined]
+    holder = next((i for i, s in enumerate(later) if s.lineno <= first and (s.end_lineno or 0) >= last), None)
+    if holder is None or any(root.group() in _names(s, bound=True) for s in later[:holder + 1]):
+        return None
+    return insert_lines(last + 1, f"{indentation(ctx, statement)}{text}\n")
+
+
+def _names(statement: ast.AST, bound: bool) -> set[str]:
+    """The names a statement binds (assigned, defined, imported, loop targets), or those it reads."""
+    names = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del) is bound:
+            names.add(node.id)
+        elif bound and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif bound and isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+        elif bound and isinstance(node, ast.Global | ast.Nonlocal):
+            names.update(node.names)
+    return names
 
 
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE

@@ -48,6 +48,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
     Effect,
     FileFacts,
@@ -71,7 +73,7 @@ from tllint.static.rules import (
 from tllint.static.timeline import effect, of_type, same_root
 
 
-@rule("TL001", ERROR, triggers=REQUIRES_GRAD_WORDS,
+@rule("TL001", ERROR, triggers=REQUIRES_GRAD_WORDS, fix=fixing.UNSAFE,
       summary="a freeze after a layer was replaced also freezes the new layer")
 def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for index, freeze in of_type(facts, SetRequiresGrad):
@@ -94,8 +96,24 @@ def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Vi
                 "trainable part, nothing does). Freeze first, then replace the layer, or re-enable it "
                 f"afterwards with `{target}.requires_grad_(True)`.{when(freeze.where)}",
                 freeze.where.node,
+                fix=_fix(ctx, freeze, replaced),
             )
             break
+
+
+def _fix(ctx: Context, freeze: SetRequiresGrad, replaced: Replaced) -> Fix | None:
+    """Unsafe, because it changes what trains (which is the point): move the freeze before the replacement when
+    that only reorders the two, else re-enable the new layer right after the freeze."""
+    if freeze.where.via is not None or replaced.where.via is not None or freeze.where.scope != replaced.where.scope:
+        return None
+    moved = fixing.move_before(ctx, freeze.where.node, replaced.where.node, replaced.slot_text)
+    if moved is not None:
+        return fixing.fix(f"Freeze first, then replace {layer_text(replaced)}", moved, fixing.UNSAFE)
+    if replaced.slot_text is None:
+        return None
+    reenable = f"{replaced.slot_text}.requires_grad_(True)"
+    edit = fixing.insert_after(ctx, freeze.where.node, replaced.where.node, reenable)
+    return fixing.fix(f"Add `{reenable}` after the freeze", [edit], fixing.UNSAFE)
 
 
 def _reenabled_later(facts: FileFacts, replaced: Replaced, after: int) -> bool:

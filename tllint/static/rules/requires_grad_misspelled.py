@@ -76,13 +76,14 @@ def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Violati
 
 
 def _fix(ctx: Context, write: AttributeWrite, target: str) -> Fix | None:
-    """The spelling corrected: `.requires_grad = v` on a parameter (or what may be one), the method call
-    `.requires_grad_(v)` on a module and for `requires_grad_ = v`, which meant the method."""
+    """The spelling corrected: `.requires_grad = v` on a parameter; the method call `.requires_grad_(v)` for
+    `requires_grad_ = v`, which meant the method, and on what may be a module, where it is the only form that
+    freezes anything (on a parameter it does the same as the assignment)."""
     assignment = fixing.assigned_attribute(write.where.node, write.attr) if write.where.via is None else None
     if assignment is None:
         return None
     attribute, value = assignment
-    if write.attr == "requires_grad_" or target == "module":
+    if write.attr == "requires_grad_" or target != "parameter":
         call = f"{fixing.segment(ctx, attribute.value)}.requires_grad_({fixing.segment(ctx, value)})"
         return fixing.fix(f"Call `{' '.join(call.split())}`", [fixing.replace(ctx, write.where.node, call)],
                           fixing.SAFE)
