@@ -2,7 +2,7 @@
 
 Checking runs first, as in any run (in parallel, through the cache). Only a file whose findings carry a fix the
 policy applies is read again and fixed, in this process: most runs fix nothing, and a file with no fixable finding
-is never written. `tllint.static.fixing.apply` (and libcst with it) is imported only then.
+is never written. `tllint.static.fixing.apply` is imported only then.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Building fixes: the edits a rule attaches to its violation, from the positions CPython's `ast` gives.
 
-A rule declares its fix in its own module and builds it with these helpers; they read the file's text and tree
-(`Source`) but never import libcst, so findings carry their fixes in every output at no cost to a plain check.
-Applying them (`tllint.static.fixing.apply`) is where libcst is used. A helper returns None where the edit cannot
-be made without risk (a comment inside the replaced text, a statement sharing its line with another): the rule
-then offers no fix rather than a wrong one.
+A rule declares its fix in its own module and builds it with these helpers, as text edits at the positions the
+parse already gave (ruff's model: a fix is edits plus whether it is safe). No second parser is involved, so
+findings carry their fixes in every output at no cost to a plain check; `tllint.static.fixing.apply` applies them.
+A helper returns None where the edit cannot be made without risk (a comment inside the replaced text, a statement
+sharing its line with another): the rule then offers no fix rather than a wrong one.
 """
 
 from __future__ import annotations
