@@ -112,6 +112,16 @@ def block_of(ctx: Context, node: ast.AST) -> list[ast.stmt] | None:
     return parents.get(id(node))
 
 
+def statement_of(ctx: Context, node: ast.AST) -> ast.stmt | None:
+    """The innermost statement that holds `node` (an expression the facts point at, like an optimizer's call)."""
+    if isinstance(node, ast.stmt) or ctx.tree is None:
+        return node if isinstance(node, ast.stmt) else None
+    start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+    holders = [s for s in ast.walk(ctx.tree) if isinstance(s, ast.stmt)
+               and (s.lineno, s.col_offset) <= start and end <= (s.end_lineno, s.end_col_offset)]
+    return max(holders, key=lambda s: (s.lineno, s.col_offset), default=None)
+
+
 def _blocks(ctx: Context) -> dict[int, list[ast.stmt]]:
     cached: dict[int, list[ast.stmt]] | None = getattr(ctx, "_fix_blocks", None)
     if cached is None:
@@ -207,26 +217,44 @@ def eager_loop(ctx: Context, statement: ast.AST) -> str | None:
     return f"{loop}{indent}{step}{body}"
 
 
-def move_before(ctx: Context, statement: ast.AST, anchor: ast.AST, untouched: str | None) -> list[Edit] | None:
-    """Edits moving `statement` (with the comment lines right above it) to just before `anchor`, an earlier
-    statement of the same block; None unless that is only a change of order: the statement does not mention
-    `untouched` (what the statements it skips create), reads no name they bind, and binds no name they read."""
+def move(ctx: Context, statement: ast.AST, anchor: ast.AST, untouched: str | None = None) -> list[Edit] | None:
+    """Edits moving `statement` (with the comment lines right above it) next to `anchor`, another statement of
+    the same block: before it when it is earlier, after it when it is later. None unless that only changes the
+    order: the statement does not mention `untouched` (what the statements it crosses create), reads no name they
+    bind, and binds no name they read."""
     block = block_of(ctx, statement)
     if block is None or block is not block_of(ctx, anchor) or not (own_lines(ctx, statement)
                                                                    and own_lines(ctx, anchor)):
         return None
-    skipped = block[block.index(anchor):block.index(statement)]  # type: ignore[arg-type]
-    if not skipped or (untouched is not None and re.search(rf"{re.escape(untouched)}\b", segment(ctx, statement))):
+    here, there = block.index(statement), block.index(anchor)  # type: ignore[arg-type]
+    crossed = block[there:here] if there < here else block[here + 1:there + 1]
+    if not crossed or (untouched is not None and re.search(rf"{re.escape(untouched)}\b", segment(ctx, statement))):
         return None
-    bound_between = set().union(*(_names(s, bound=True) for s in skipped))
-    read_between = set().union(*(_names(s, bound=False) for s in skipped))
+    bound_between = set().union(*(_names(s, bound=True) for s in crossed))
+    read_between = set().union(*(_names(s, bound=False) for s in crossed))
     if _names(statement, bound=False) & bound_between or _names(statement, bound=True) & read_between:
         return None
     first, last = statement.lineno, statement.end_lineno  # type: ignore[attr-defined]
-    while first - 1 > skipped[-1].end_lineno and ctx.lines[first - 2].lstrip().startswith("#"):  # type: ignore
+    above = (block[here - 1].end_lineno or 0) if here else first - 1  # a block's first statement: no comments
+    while first - 1 > above and ctx.lines[first - 2].lstrip().startswith("#"):
         first -= 1
     moved = "".join(line + "\n" for line in ctx.lines[first - 1:last])
-    return [insert_lines(anchor.lineno, moved), delete_lines(first, last)]  # type: ignore[attr-defined]
+    target = anchor.lineno if there < here else (anchor.end_lineno or 0) + 1  # type: ignore[attr-defined]
+    return [insert_lines(target, moved), delete_lines(first, last)]
+
+
+def parameters_argument(ctx: Context, statement: ast.AST, receiver: str) -> ast.Call | None:
+    """The one `<receiver>.parameters()` call that `statement` passes straight to a constructor as its parameters
+    (first positional argument or `params=`): `optim.SGD(model.parameters(), lr=0.1)`."""
+    found = []
+    for node in ast.walk(statement):
+        if not isinstance(node, ast.Call):
+            continue
+        given = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "params")]
+        found += [arg for arg in given if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute)
+                  and arg.func.attr == "parameters" and not arg.args and not arg.keywords
+                  and " ".join(segment(ctx, arg.func.value).split()) == receiver]
+    return found[0] if len(found) == 1 else None
 
 
 def insert_after(ctx: Context, statement: ast.AST, anchor: ast.AST, text: str) -> Edit | None:
@@ -278,8 +306,10 @@ __all__ = [
     "indentation",
     "insert_lines",
     "own_lines",
+    "parameters_argument",
     "replace",
     "replace_name_at_end",
     "segment",
     "start",
+    "statement_of",
 ]

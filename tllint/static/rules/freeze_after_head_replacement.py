@@ -106,7 +106,7 @@ def _fix(ctx: Context, freeze: SetRequiresGrad, replaced: Replaced) -> Fix | Non
     that only reorders the two, else re-enable the new layer right after the freeze."""
     if freeze.where.via is not None or replaced.where.via is not None or freeze.where.scope != replaced.where.scope:
         return None
-    moved = fixing.move_before(ctx, freeze.where.node, replaced.where.node, replaced.slot_text)
+    moved = fixing.move(ctx, freeze.where.node, replaced.where.node, replaced.slot_text)
     if moved is not None:
         return fixing.fix(f"Freeze first, then replace {layer_text(replaced)}", moved, fixing.UNSAFE)
     if replaced.slot_text is None:

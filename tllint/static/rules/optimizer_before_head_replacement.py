@@ -40,6 +40,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
     FileFacts,
     OptimizerBuilt,
@@ -59,7 +61,7 @@ from tllint.static.rules import (
 from tllint.static.timeline import of_type, optimizer_covers_later
 
 
-@rule("TL010", ERROR, triggers=OPTIMIZER_WORDS,
+@rule("TL010", ERROR, triggers=OPTIMIZER_WORDS, fix=fixing.UNSAFE,
       summary="a layer replaced after the optimizer was built never trains")
 def optimizer_before_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for index, replaced in of_type(facts, Replaced):
@@ -83,4 +85,16 @@ def optimizer_before_head_replacement(facts: FileFacts, ctx: Context) -> Iterato
             f"after replacing the layer, or add it with `optimizer.add_param_group({{'params': "
             f"{target}.parameters()}})`.",
             replaced.where.node,
+            fix=_fix(ctx, built, replaced),
         )
+
+
+def _fix(ctx: Context, built: OptimizerBuilt, replaced: Replaced) -> Fix | None:
+    """Move the optimizer's construction after the replacement, when nothing in between uses the optimizer (or
+    anything else the move would reorder). Unsafe: the new layer starts training."""
+    if built.where.via is not None or replaced.where.via is not None or built.where.scope != replaced.where.scope:
+        return None
+    statement = fixing.statement_of(ctx, built.where.node)
+    moved = fixing.move(ctx, statement, replaced.where.node) if statement is not None else None
+    return fixing.fix(f"Build the optimizer after replacing {layer_text(replaced)}", moved or [None],
+                      fixing.UNSAFE)
