@@ -51,6 +51,8 @@ def test_every_fixable_rule_has_golden_files() -> None:
 @pytest.mark.parametrize(("code", "path"), CASES, ids=[f"{c}/{p.name}" for c, p in CASES])
 def test_fixing_a_bad_fixture_gives_its_golden_file(code: str, path: Path) -> None:
     original = path.read_bytes()
+    findings = fix_bytes(original, path.name, frozenset({code}), FixPolicy(frozenset())).outcome.findings
+    assert {f.fix.applicability for f in findings if f.fix is not None} <= {FIXABLE[code].fix}
     result = fixed(original, code, path)
     golden = golden_of(path)
     if UPDATE:

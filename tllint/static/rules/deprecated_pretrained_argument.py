@@ -28,6 +28,14 @@ model = models.resnet18(weights=weights)
 preprocess = weights.transforms()
 ```
 
+## Fix
+
+Safe (`--fix`): `pretrained=True` becomes `weights=<Model>_Weights.<member>`, the member torchvision's own legacy
+mapping gives `True`, and `from <module> import <Model>_Weights` is added after the file's top imports unless they
+import that name already; `pretrained=False` becomes `weights=None`, and any other value `v` becomes `weights=<...>
+if v else None`. `pretrained_backbone=` becomes `weights_backbone=` the same way. No fix for an architecture the
+shipped table does not know.
+
 ## Known limits
 Only calls tllint can resolve to a torchvision builder are checked (`torchvision.models.X`, `models.X`,
 `from torchvision.models import X`, detection builders); a file's own function named `resnet18(pretrained=...)`

@@ -38,6 +38,16 @@ model.fc = nn.Linear(512, 10)  # new layers are trainable by default
 ```
 Or re-enable the head after the freeze, as linear-probing scripts do: `model.fc.requires_grad_(True)`.
 
+## Fix
+
+Unsafe (applied with `--unsafe-fixes`; `--fix` alone reports it as available). When the freeze and the replacement
+sit in one block, and the freeze neither mentions the new layer nor reads or binds a name the statements between
+them bind or read, the freeze moves (with the comment lines right above it) to just before the replacement.
+Otherwise, when the new layer has a name in the source that still means the same object at the freeze,
+`<layer>.requires_grad_(True)` is added right after the freeze. Unsafe because it changes what trains: that is the
+point, but only the author can confirm the new layer was meant to train. No fix where the freeze or the replacement
+is replayed from a same-file helper, or where they live in different functions.
+
 ## Known limits
 Only replacements and freezes visible in the same file are ordered; a model built in another module, or a
 freeze done by a callback defined elsewhere, is not followed. A freeze that skips the head by name

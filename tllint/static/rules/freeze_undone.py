@@ -36,6 +36,10 @@ for name, p in model.named_parameters():
         decay.append(p)
 ```
 
+## Fix
+
+No fix: whether the freeze or the later statement that undoes it is the mistake is the author's choice.
+
 ## Known limits
 A re-enable under a condition (`if args.finetune_all:`), one that covers only part of the frozen parameters, or
 one after an optimizer was built or a training step ran (progressive unfreezing) is not reported.

@@ -37,6 +37,12 @@ optimizer = optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=
                       weight_decay=5e-4)
 ```
 
+## Fix
+
+Unsafe (applied with `--unsafe-fixes`): the `X.parameters()` passed to the optimizer becomes `(p for p in
+X.parameters() if p.requires_grad)`. Unsafe because a parameter unfrozen later (gradual unfreezing) is then in no
+optimizer. No fix where the parameters are not passed as one `X.parameters()` call.
+
 ## Known limits
 A warning: with default `zero_grad()` (set_to_none since torch 2.0) and a freeze before the first step, nothing
 moves. Stays quiet when the freeze is conditional or its extent unknown, when the whole model is frozen (that is

@@ -23,6 +23,12 @@ model = resnet18(weights=ResNet18_Weights.DEFAULT)
 model.requires_grad_(False)
 ```
 
+## Fix
+
+Safe (`--fix`): `map(lambda p: BODY, xs)` or `(BODY for p in xs)` (with at most one `if`) as a statement becomes the
+`for` loop it meant to be, indented like it. No fix for several iterables, nested `for` clauses, a lambda with
+defaults, or a statement that shares its line with another.
+
 ## Known limits
 List comprehensions and `list(map(...))` are eager and are not reported. A lazy iterator stored in a variable
 and never consumed is not followed.

@@ -37,6 +37,11 @@ def train(model, loader, optimizer, criterion):
 If the loss does not require grad, find where the graph was cut (`.item()`, `.detach()`, `.data`,
 `torch.no_grad()`, a frozen model) instead of rebuilding it.
 
+## Fix
+
+No fix: the loss must be computed again from the graph, and the right expression depends on the training code around
+it.
+
 ## Known limits
 Only rebuilds of the variable that `backward()` is called on, in the same function, are reported. A detached
 copy kept for logging is fine. Tensors made to require grad on purpose (inputs for gradient penalties or

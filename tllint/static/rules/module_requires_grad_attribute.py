@@ -25,6 +25,11 @@ model = resnet18(weights=ResNet18_Weights.DEFAULT)
 model.requires_grad_(False)
 ```
 
+## Fix
+
+Safe (`--fix`): `X.requires_grad = v` becomes `X.requires_grad_(v)`. Only a plain single assignment is rewritten,
+not a chained one or a `setattr(...)` call, and not a statement replayed from a helper's call.
+
 ## Known limits
 Fires only when the receiver is known to be a module (built in the file, or used as one) and, for attribute
 paths, the name looks like a sub-module (`backbone`, `features`, `layer4`, `fc`, ...). `x.requires_grad = True`

@@ -30,6 +30,13 @@ optimizer = optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 ```
 If the optimizer must exist first, add the new layer: `optimizer.add_param_group({"params": model.fc.parameters()})`.
 
+## Fix
+
+Unsafe (applied with `--unsafe-fixes`): the optimizer's construction moves to just after the replacement when both
+sit in one block and the statements in between neither use what the construction binds (the optimizer) nor bind a
+name it reads. Unsafe because the new layer then trains. Otherwise no fix: `add_param_group` would need a learning
+rate and group settings only the author can choose.
+
 ## Known limits
 Moving the model (`.to(device)`, `.cuda()`) or wrapping it in `DistributedDataParallel` after building the
 optimizer keeps the same parameter objects and is not reported; replacing with a parameter-free layer

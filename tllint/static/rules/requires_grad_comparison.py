@@ -25,6 +25,11 @@ for p in model.parameters():
     p.requires_grad = False
 ```
 
+## Fix
+
+Safe (`--fix`): `p.requires_grad == v` (or `is v`) as a statement becomes `p.requires_grad = v`. `!=` and `is not`
+have no evident meaning, so they get no fix.
+
 ## Known limits
 Comparisons whose result is used are fine and never reported: `if param.requires_grad == True:` (the
 torchvision finetuning tutorial), `assert`, comprehensions, assignments, call arguments.

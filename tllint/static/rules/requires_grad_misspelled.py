@@ -26,6 +26,12 @@ for p in model.features.parameters():
     p.requires_grad = False
 ```
 
+## Fix
+
+Safe (`--fix`): on a parameter the name is corrected (`p.requires_grad = v`). On what is or may be a module, and for
+`requires_grad_ = v`, the statement becomes `X.requires_grad_(v)`. On a module that is the only form that freezes
+anything, and on a parameter it does the same as the assignment.
+
 ## Known limits
 Only the listed spellings are recognised, and only on receivers known to be parameters or modules; options
 objects and dictionaries with such keys are not reported.
