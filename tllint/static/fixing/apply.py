@@ -123,15 +123,13 @@ def _round(text: str, chosen: list[Finding], comments: _Comments, result: FixRes
     """Apply the fixes that do not overlap; where their result is broken, find the fix to blame, drop it and
     apply the first good one alone. None when no fix could be applied."""
     batch = _without_overlaps(chosen)
-    candidate = _apply(text, [edit for finding in batch for edit in finding.fix.edits])  # type: ignore[union-attr]
-    if comments.broken_by(candidate) is None:
-        comments.advance(candidate)
+    candidate, removed = _apply(text, [edit for finding in batch for edit in finding.fix.edits])  # type: ignore
+    if comments.accept(candidate, removed) is None:
         return candidate, batch
     for finding in batch:
-        candidate = _apply(text, finding.fix.edits)  # type: ignore[union-attr]
-        reason = comments.broken_by(candidate)
+        candidate, removed = _apply(text, finding.fix.edits)  # type: ignore[union-attr]
+        reason = comments.accept(candidate, removed)
         if reason is None:
-            comments.advance(candidate)
             return candidate, [finding]
         rejected.add(_identity(finding))
         result.problems.append(
@@ -168,11 +166,12 @@ def _overlap(a: Edit, b: Edit) -> bool:
     return start_a < end_b and start_b < end_a
 
 
-def _apply(text: str, edits: Iterable[Edit]) -> str:
-    """The text with the edits applied (from the last to the first, so that positions stay valid); a newline in
-    a replacement is written as the line ending of the line where the edit starts."""
+def _apply(text: str, edits: Iterable[Edit]) -> tuple[str, str]:
+    """The text with the edits applied (from the last to the first, so that positions stay valid), and the text
+    they removed. A newline in a replacement is written as the line ending of the line where the edit starts."""
     starts = [0] + [match.end() for match in _NEWLINE.finditer(text)]
     endings = [match.group() for match in _NEWLINE.finditer(text)]
+    removed = []
 
     def offset(line: int, column: int) -> int:
         if line > len(starts):
@@ -186,30 +185,38 @@ def _apply(text: str, edits: Iterable[Edit]) -> str:
         replacement = edit.replacement.replace("\n", ending)
         if span.line > len(starts) and text and not text.endswith(("\n", "\r")):
             replacement = ending + replacement  # lines added after a last line that has no newline
-        text = text[:offset(span.line, span.column)] + replacement + text[offset(span.end_line, span.end_column):]
-    return text
+        start, end = offset(span.line, span.column), offset(span.end_line, span.end_column)
+        removed.append(text[start:end])
+        text = text[:start] + replacement + text[end:]
+    return text, "".join(removed)
 
 
 class _Comments:
-    """The comments of the current text, to check that a fix's result keeps them all and compiles."""
+    """Checks that a fix's result compiles and keeps every comment of the current text. Edits only replace the
+    text they remove, so comments can only be lost where that text holds a `#`; only then are the comments of the
+    whole file counted (Python's tokenizer, which costs more than the checking itself)."""
 
     def __init__(self, text: str) -> None:
-        self.current = _comments(text)
+        self.text = text
+        self.counted: Counter[str] | None = None
 
-    def broken_by(self, text: str) -> str | None:
-        """Why the text cannot replace the current one, or None."""
+    def accept(self, text: str, removed: str) -> str | None:
+        """Why the text cannot replace the current one; None when it can, and then it becomes the current one."""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 compile(text, "<fixed>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
             return f"gave code that does not compile ({getattr(error, 'msg', error)})"
-        if self.current - _comments(text):
-            return "would have lost a comment"
+        counted = None
+        if "#" in removed:
+            if self.counted is None:
+                self.counted = _comments(self.text)
+            counted = _comments(text)
+            if self.counted - counted:
+                return "would have lost a comment"
+        self.text, self.counted = text, counted
         return None
-
-    def advance(self, text: str) -> None:
-        self.current = _comments(text)
 
 
 def _comments(text: str) -> Counter[str]:
