@@ -21,11 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
-from compare import ENV, measure, script  # noqa: E402
+from compare import ENV, measure, script
 
-from tllint.config import Config  # noqa: E402
-from tllint.static.engine import check_source  # noqa: E402
-from tllint.static.fixing.apply import FixPolicy, fix_bytes  # noqa: E402
+from tllint.config import Config
+from tllint.static.engine import check_source
+from tllint.static.fixing.apply import FixPolicy, fix_bytes
 
 FIXABLE_HEAD = ("import torch\nimport torch.nn as nn\nfrom torchvision.models import resnet18\n\n"
                 "model = resnet18(pretrained=True)  # TL040\n"
