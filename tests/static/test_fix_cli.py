@@ -180,3 +180,23 @@ def test_a_fix_whose_result_is_broken_is_dropped_and_reported(replacement: str) 
     [problem] = result.problems
     assert "internal error" in problem and "not applied" in problem
     assert rejected
+
+
+def test_a_fix_that_reveals_another_finding_is_followed_by_its_fix_in_the_next_round(tmp_path: Path) -> None:
+    """The misspelled freeze hides TL001 (it freezes nothing); once TL004's fix makes it a freeze, TL001 fires
+    and its unsafe fix moves the freeze before the replacement, in the same run."""
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent("""\
+        import torch.nn as nn
+        from torchvision.models import ResNet18_Weights, resnet18
+
+        model = resnet18(weights=ResNet18_Weights.DEFAULT)
+        model.fc = nn.Linear(512, 10)
+        for param in model.parameters():
+            param.require_grad = False
+    """))
+    assert codes(run_tllint("check", "--output-format", "json", "train.py", cwd=tmp_path).stdout) == ["TL004"]
+    result = run_tllint("check", "--fix", "--unsafe-fixes", "--show-fixes", "train.py", cwd=tmp_path)
+    assert result.returncode == 0 and "2 fixed" in result.stdout, result.stdout + result.stderr
+    assert script.read_text().endswith("for param in model.parameters():\n    param.requires_grad = False\n"
+                                       "model.fc = nn.Linear(512, 10)\n")
