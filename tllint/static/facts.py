@@ -213,6 +213,13 @@ class Condition:
     param: str | None = None
     polarity: bool = True
 
+    def negated(self) -> Condition:
+        """The condition of the `else` arm."""
+        return Condition(f"not ({self.text})", self.param, not self.polarity)
+
+    def contradicts(self, other: Condition) -> bool:
+        return other == self.negated() or self == other.negated()
+
 
 @dataclass(frozen=True)
 class Where:
@@ -231,6 +238,17 @@ class Where:
     @property
     def conditional(self) -> bool:
         return bool(self.conditions)
+
+    def excludes(self, other: Where) -> bool:
+        """The two never both run: one is in the `if` arm of a test, the other in its `else` arm."""
+        return any(mine.contradicts(theirs) for mine in self.conditions for theirs in other.conditions)
+
+    def certain_from(self, observer: Where | None) -> bool:
+        """Whether this event has surely happened when `observer` runs: each condition guarding it also
+        guards the observer (a freeze and an optimizer in one `if args.freeze:` block are straight-line code)."""
+        if observer is None:
+            return not self.conditions
+        return all(condition in observer.conditions for condition in self.conditions)
 
     def condition_text(self) -> str:
         return " and ".join(c.text for c in self.conditions)
@@ -354,6 +372,7 @@ class AttributeWrite:
     attr: str
     where: Where
     receiver_text: str
+    configuration_flag: bool = False  # `self.requires_grad = requires_grad`: the class's own setting, kept on purpose
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,8 @@ def name_test(kind: str, literals: tuple[str, ...], node: ast.AST) -> Selector:
 
 def first_component(selector: Selector) -> Selector:
     """For `named_children()` loops: the test reads the child's name, the first component of a name."""
+    if selector.is_all:
+        return selector
     test = selector.test
     return Selector(lambda n: test(n.split(".", 1)[0]), selector.atoms, selector.requires_grad_filter,
                     child_names=True)

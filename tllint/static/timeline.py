@@ -81,17 +81,18 @@ def effect(event: SetRequiresGrad, target: Ref) -> Effect:
 def status(facts: FileFacts, target: Ref, before: int) -> Status:
     """Whether the parameters of `target` are trainable just before event `before`."""
     current = Status.TRAINABLE if target.obj.fresh else Status.UNKNOWN
+    observer = facts.events[before].where if before < len(facts.events) else None
     for event in facts.events[:before]:
         if isinstance(event, SetRequiresGrad):
-            current = _after_set(current, event, target)
+            current = _after_set(current, event, target, event.where.certain_from(observer))
         elif isinstance(event, Replaced) and event.new is not None:
-            current = _after_replace(current, event, target)
+            current = _after_replace(current, event, target, event.where.certain_from(observer))
         elif isinstance(event, MaybeChanged) and (event.ref.covers(target) or target.covers(event.ref)):
             current = Status.UNKNOWN
     return current
 
 
-def _after_set(current: Status, event: SetRequiresGrad, target: Ref) -> Status:
+def _after_set(current: Status, event: SetRequiresGrad, target: Ref, certain: bool) -> Status:
     change = effect(event, target)
     if change is Effect.UNCHANGED:
         return current
@@ -103,25 +104,24 @@ def _after_set(current: Status, event: SetRequiresGrad, target: Ref) -> Status:
             (Status.FROZEN, True): Status.PARTIAL,
             (Status.PARTIAL, True): Status.UNKNOWN,
         }.get((current, event.value), current)
-        return _maybe(current, moved, event.where.conditional)
+        return _maybe(current, moved, certain)
     new = Status.TRAINABLE if change is Effect.ENABLES else Status.FROZEN
-    return _maybe(current, new, event.where.conditional)
+    return _maybe(current, new, certain)
 
 
-def _after_replace(current: Status, event: Replaced, target: Ref) -> Status:
+def _after_replace(current: Status, event: Replaced, target: Ref, certain: bool) -> Status:
     if event.ref.covers(target):
-        return _maybe(current, Status.TRAINABLE if event.new and event.new.fresh else Status.UNKNOWN,
-                      event.where.conditional)
+        return _maybe(current, Status.TRAINABLE if event.new and event.new.fresh else Status.UNKNOWN, certain)
     if target.strictly_covers(event.ref) and current is Status.FROZEN:
         if event.has_params is False:
             return current
         moved = Status.PARTIAL if event.has_params else Status.UNKNOWN
-        return _maybe(current, moved, event.where.conditional)
+        return _maybe(current, moved, certain)
     return current
 
 
-def _maybe(current: Status, new: Status, conditional: bool) -> Status:
-    if not conditional or new is current:
+def _maybe(current: Status, new: Status, certain: bool) -> Status:
+    if certain or new is current:
         return new
     return Status.UNKNOWN
 
@@ -143,11 +143,17 @@ def selects(source: ParamsOf, target: Ref, facts: FileFacts, at: int) -> bool | 
 
 
 def optimizer_covers_later(facts: FileFacts, target: Ref, after: int) -> bool:
-    """A later optimizer or `add_param_group` that (as far as tllint can tell) may include `target`."""
+    """A later optimizer or `add_param_group` that (as far as tllint can tell) may include `target`; one in the
+    other arm of an `if` than event `after` never runs after it."""
+    here = facts.events[after].where
     for _, event in of_type(facts, OptimizerBuilt, after + 1):
+        if event.where.excludes(here):
+            continue
         if not event.known or any(s.ref.covers(target) for s in event.sources()):
             return True
     for _, added in of_type(facts, ParamGroupAdded, after + 1):
+        if added.where.excludes(here):
+            continue
         if not added.sources or any(s.ref.covers(target) or target.covers(s.ref) for s in added.sources):
             return True
     return False

@@ -5,6 +5,7 @@ statement (TL003), a lazy `map`/generator that freezes nothing (TL005), a loss r
 from __future__ import annotations
 
 import ast
+import functools
 
 from tllint.static.facts import (
     LossRebuilt,
@@ -63,12 +64,20 @@ def _is_detached(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
+LOSS_PRESERVING_METHODS = frozenset({"mean", "sum", "float", "double", "half", "squeeze", "contiguous"})
+
+
 def loss_name(node: ast.expr | None) -> str | None:
-    """The variable a backward runs on: `loss`, `scaler.scale(loss)`, `(loss / accum)`."""
+    """The variable a backward runs on: `loss`, `scaler.scale(loss)`, `(loss / accum)`, `loss.mean()`. The result
+    of any other call is a new tensor: `loss_fn(theta * x).backward()` runs on the loss, not on `theta`."""
     if isinstance(node, ast.Name):
         return node.id
-    if isinstance(node, ast.Call) and (args := arguments(node)):
-        return loss_name(args[0].value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        args = arguments(node)
+        if node.func.attr == "scale" and len(args) == 1:
+            return loss_name(args[0].value)
+        if node.func.attr in LOSS_PRESERVING_METHODS and not args:
+            return loss_name(node.func.value)
     if isinstance(node, ast.BinOp):
         return loss_name(node.left)
     return None
@@ -79,6 +88,21 @@ def is_requires_grad_lambda(node: ast.expr) -> bool:
 
 
 class Detectors(Base):
+    def is_configuration_flag(self, receiver_node: ast.expr, value_node: ast.expr) -> bool:
+        """`self.requires_grad = requires_grad` (a value passed in), or any write to `self.requires_grad` in a file
+        that reads it back (`if self.requires_grad:`): a module keeping its own setting, not a freeze attempt."""
+        if not (isinstance(receiver_node, ast.Name) and receiver_node.id == "self"):
+            return False
+        return bool_literal(value_node) is None or self.reads_own_requires_grad
+
+    @functools.cached_property
+    def reads_own_requires_grad(self) -> bool:
+        return any(
+            isinstance(node, ast.Attribute) and node.attr == "requires_grad" and isinstance(node.ctx, ast.Load)
+            and isinstance(node.value, ast.Name) and node.value.id == "self"
+            for node in ast.walk(self.module)
+        )
+
     def detect_loss_rebuild(self, name: str, value_node: ast.expr | None, line: ast.stmt, frame: Frame,
                             forced: bool = False) -> None:
         """TL016 patterns: `torch.tensor(x.item(), requires_grad=True)`, `x.detach().requires_grad_()`,

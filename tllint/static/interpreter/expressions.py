@@ -62,7 +62,7 @@ class Expressions(Base):
             left, right = self.value(node.left, frame), self.value(node.right, frame)
             return concat(left, right) if isinstance(node.op, ast.Add) else UNKNOWN
         if isinstance(node, ast.ListComp | ast.GeneratorExp | ast.SetComp):
-            return self.comprehension(node, frame)
+            return self.comprehension(node, frame, consumed=not isinstance(node, ast.GeneratorExp))
         if isinstance(node, ast.Dict):
             for element in node.values:
                 self.value(element, frame)
@@ -108,8 +108,32 @@ class Expressions(Base):
             return Literal(tuple(items))
         return UNKNOWN
 
-    def comprehension(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, frame: Frame) -> Value:
-        """`[p for n, p in m.named_parameters() if "fc" in n]` is a selection of m's parameters."""
+    def consumed(self, node: ast.expr, frame: Frame) -> Value:
+        """An iterable that is run to its end (`list(...)`, a `for` loop): a generator's element and a `map`'s
+        function then run for each item, so `list(map(lambda p: p.requires_grad_(False), ...))` freezes."""
+        if isinstance(node, ast.GeneratorExp):
+            return self.comprehension(node, frame, consumed=True)
+        lambda_map = (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "map"
+            and frame.imports.lookup("map") is None and "map" not in frame.functions
+            and len(node.args) == 2 and not node.keywords and isinstance(node.args[0], ast.Lambda)
+        )
+        if not lambda_map:
+            return self.value(node, frame)
+        assert isinstance(node, ast.Call) and isinstance(node.args[0], ast.Lambda)
+        function = node.args[0]
+        if len(function.args.args) != 1 or function.args.vararg or function.args.kwonlyargs:
+            return self.value(node, frame)
+        element = ast.copy_location(ast.Name(function.args.args[0].arg, ast.Store()), function)
+        mapped = ast.copy_location(ast.GeneratorExp(function.body, [ast.comprehension(
+            element, node.args[1], [], 0)]), node)
+        self.comprehension(mapped, frame, consumed=True)
+        return UNKNOWN
+
+    def comprehension(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, frame: Frame,
+                      consumed: bool) -> Value:
+        """`[p for n, p in m.named_parameters() if "fc" in n]` is a selection of m's parameters. The element
+        of a generator that nothing consumes never runs, so its calls are not evaluated."""
         env = frame.child_env()
         inner = replace(frame, env=env)
         for clause in node.generators:
@@ -125,6 +149,8 @@ class Expressions(Base):
                 for name, value in list(env.items()):
                     if isinstance(value, ParamVar | ModuleVar):
                         env[name] = replace(value, selector=value.selector.both(selector))
+        if not consumed and not isinstance(node.elt, ast.Name):
+            return UNKNOWN
         element = self.value(node.elt, inner)
         if isinstance(element, ParamVar):
             return ParamsOf(element.ref, element.selector, site=element.site)

@@ -21,6 +21,7 @@ from tllint.static.facts import (
     Origin,
     ParamGroupAdded,
     ParamsOf,
+    ParamVar,
     Ref,
     Replaced,
     TrainingStep,
@@ -63,6 +64,12 @@ def _reset_has_params(node: ast.Call) -> bool | None:
     return None if classes is None else classes > 0
 
 
+def _requires_grad_argument(node: ast.Call) -> ast.expr | None:
+    """The flag of `x.requires_grad_(flag)` or `x.requires_grad_(requires_grad=flag)`; None means True."""
+    args = arguments(node)
+    return keyword_value(node, "requires_grad") or (args[0].value if args else None)
+
+
 class MethodCalls(Base):
     def unknown_call(self, node: ast.Call, args: list[Value], frame: Frame, statement: ast.AST) -> None:
         """A call tllint cannot see into: it may change `requires_grad` (by its name) or train the model."""
@@ -78,7 +85,9 @@ class MethodCalls(Base):
         method = func.attr
         args = arguments(node)
         if method in ("backward", "manual_backward"):
-            target = func.value if method == "backward" and not args else (args[0].value if args else None)
+            positional = [arg.value for arg in args if arg.keyword is None and not arg.star]
+            # `loss.backward(retain_graph=True)` runs on `loss`; `accelerator.backward(loss)` on its argument
+            target = func.value if method == "backward" and not positional else (positional or [None])[0]
             name = loss_name(target)
             for arg in args:
                 self.value(arg.value, frame)
@@ -99,13 +108,16 @@ class MethodCalls(Base):
             if method == "step" and not isinstance(receiver, Ref):
                 self.emit(TrainingStep(self.where(statement, frame)))
                 return UNKNOWN
+        if isinstance(receiver, ParamVar) and method == "requires_grad_":  # `p.requires_grad_(False)` in a loop
+            self.set_requires_grad(receiver.ref, receiver.selector, _requires_grad_argument(node),
+                                   receiver.site or statement, frame)
+            return receiver
         if isinstance(receiver, ModuleVar):
+            selector = sel.first_component(receiver.selector) if receiver.by_child_name else receiver.selector
             if method in ("parameters", "named_parameters"):
-                selector = sel.first_component(receiver.selector) if receiver.by_child_name else receiver.selector
                 return ParamsOf(receiver.ref, selector, receiver.site)
             if method == "requires_grad_":
-                selector = sel.first_component(receiver.selector) if receiver.by_child_name else receiver.selector
-                self.set_requires_grad(receiver.ref, selector, args[0].value if args else None,
+                self.set_requires_grad(receiver.ref, selector, _requires_grad_argument(node),
                                        receiver.site or statement, frame)
                 return receiver
             return UNKNOWN
@@ -133,8 +145,7 @@ class MethodCalls(Base):
         if method == "named_modules":
             return ModuleVar(ref, OPAQUE)
         if method == "requires_grad_":
-            value = keyword_value(node, "requires_grad") or (args[0].value if args else None)
-            self.set_requires_grad(ref, ALL, value, statement, frame)
+            self.set_requires_grad(ref, ALL, _requires_grad_argument(node), statement, frame)
             return ref
         if method in SELF_RETURNING_METHODS:
             for arg in args:
@@ -150,6 +161,8 @@ class MethodCalls(Base):
                 slot_text = f"{self.text(node.func.value)}.{name}" if isinstance(node.func, ast.Attribute) else None
                 self.emit(Replaced(slot, layer.obj, self.where(statement, frame), slot_text))
             return UNKNOWN
+        if method == "get_classifier" and not args:  # timm: the head, wherever the architecture keeps it
+            return Ref(ref.obj, (*ref.path, CLASSIFIER))
         if method == "reset_classifier":
             label = f"the classifier `{self.text(node)}` created"
             has_params = _reset_has_params(node)
@@ -178,7 +191,9 @@ class MethodCalls(Base):
 
     def builtin_call(self, name: str, node: ast.Call, frame: Frame, statement: ast.AST) -> Value | None:
         args = arguments(node)
-        if name in ("list", "tuple", "iter", "set") and len(args) == 1:
+        if name in ("list", "tuple", "set", "sorted") and len(args) == 1:
+            return self.consumed(args[0].value, frame)
+        if name == "iter" and len(args) == 1:
             return self.value(args[0].value, frame)
         if name == "filter" and len(args) == 2:
             source = self.value(args[1].value, frame)
@@ -197,7 +212,8 @@ class MethodCalls(Base):
                 if attr == "requires_grad" or attr in MISSPELLINGS:
                     where = self.where(statement, frame)
                     self.facts.attribute_writes.append(
-                        AttributeWrite(receiver, attr, where, self.text(args[0].value)))
+                        AttributeWrite(receiver, attr, where, self.text(args[0].value),
+                                       configuration_flag=self.is_configuration_flag(args[0].value, args[2].value)))
                     if attr == "requires_grad":
                         self.requires_grad_write(receiver, args[0].value, args[2].value, statement, frame)
                 elif attr.isidentifier():

@@ -114,8 +114,7 @@ class Statements(Base):
         condition = self.condition(node.test, frame)
         branches: list[tuple[Sequence[ast.stmt], tuple[Condition, ...]]] = [(node.body, (condition,))]
         if node.orelse:
-            negated = Condition(f"not ({condition.text})", condition.param, not condition.polarity)
-            branches.append((node.orelse, (negated,)))
+            branches.append((node.orelse, (condition.negated(),)))
         self.branches(frame, branches)
 
     def selected_branches(self, node: ast.If, selector: Selector, frame: Frame) -> None:
@@ -144,7 +143,7 @@ class Statements(Base):
         merge_into(frame, envs)
 
     def for_statement(self, node: ast.For | ast.AsyncFor, frame: Frame) -> None:
-        iterable = self.value(node.iter, frame)
+        iterable = self.consumed(node.iter, frame)
         loop_locals = frame.loop_locals | assigned_names(node)
         if isinstance(iterable, ParamsOf | ModuleVar):
             env = frame.child_env()
@@ -233,7 +232,9 @@ class Statements(Base):
             return
         where = self.where(line, frame)
         if attr == "requires_grad" or attr in MISSPELLINGS:
-            self.facts.attribute_writes.append(AttributeWrite(receiver, attr, where, self.text(receiver_node)))
+            flag = self.is_configuration_flag(receiver_node, value_node)
+            self.facts.attribute_writes.append(
+                AttributeWrite(receiver, attr, where, self.text(receiver_node), configuration_flag=flag))
             if attr == "requires_grad":
                 self.requires_grad_write(receiver, receiver_node, value_node, line, frame)
             return

@@ -1,7 +1,8 @@
 """## What it does
-Finds a freeze of a whole model or sub-module that is undone by a later, unconditional re-enable of the same
-parameters (`requires_grad = True` in a loop over all parameters, `model.requires_grad_()`), before any
-optimizer is built or training step runs. The finding is at the re-enable.
+Finds a freeze (of a whole model or sub-module, or of part of it: by name, by position) that is undone by a
+later, unconditional re-enable of every parameter of the same model or sub-module (`requires_grad = True` in
+a loop over all parameters, `model.requires_grad_()`), before any optimizer is built or training step runs.
+The finding is at the re-enable.
 
 ## Why is this bad?
 `requires_grad` is just a flag; the last write wins. A loop that sets `requires_grad = True` on every parameter
@@ -41,8 +42,9 @@ for name, p in model.named_parameters():
 No fix: whether the freeze or the later statement that undoes it is the mistake is the author's choice.
 
 ## Known limits
-A re-enable under a condition (`if args.finetune_all:`), one that covers only part of the frozen parameters, or
-one after an optimizer was built or a training step ran (progressive unfreezing) is not reported.
+A re-enable under a condition the freeze does not share (`if args.finetune_all:`), one that covers only part
+of the model (even if it happens to cover every frozen parameter), or one after an optimizer was built or a
+training step ran (progressive unfreezing) is not reported.
 """
 
 from __future__ import annotations
@@ -72,14 +74,16 @@ from tllint.static.timeline import of_type, same_root
       summary="a freeze undone by a later unconditional re-enable")
 def freeze_undone(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     undos = [(i, e) for i, e in of_type(facts, SetRequiresGrad)
-             if e.value is True and e.selector.is_all and not e.where.conditional]
+             if e.value is True and e.selector.is_all]
     for index, freeze in of_type(facts, SetRequiresGrad):
-        if freeze.value is not False or not freeze.selector.is_all:
+        if freeze.value is not False:
             continue
         for later_index, undo in undos:
             if later_index <= index:
                 continue
             if not undo.ref.covers(freeze.ref) or undo.where.node is freeze.where.node:
+                continue
+            if not undo.where.certain_from(freeze.where):
                 continue
             if replayed_together(freeze.where, undo.where):
                 break

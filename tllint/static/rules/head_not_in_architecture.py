@@ -52,7 +52,9 @@ through an Auto class, or a timm name not in the table (for example an encoder s
 whose default config has no classifier) stays quiet. An encoder attribute read under a test that names it
 (`if hasattr(model, "bert"):`) is not reported.
 Assigning a whole parent of the head (`model.classifier = ...` on VGG) or a non-layer value
-(`model.num_classes = 10`) is not reported. Facts describe the library versions the table was generated with.
+(`model.num_classes = 10`) is not reported, nor is a parameter-free layer (`nn.Identity()`, an empty
+`nn.Sequential()`) on a missing name when the real head was emptied too (code written for several
+architectures empties every usual head name). Facts describe the library versions the table was generated with.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from collections.abc import Iterator
 from tllint.static.architectures import Architecture
 from tllint.static.facts import (
     FileFacts,
+    ModelObject,
     Replaced,
 )
 from tllint.static.rules import (
@@ -91,6 +94,8 @@ def head_not_in_architecture(facts: FileFacts, ctx: Context) -> Iterator[Violati
         parent = path.rpartition(".")[0]
         if arch.has_module(path) or not arch.has_module(parent) or path.rpartition(".")[2].isdigit():
             continue
+        if replaced.has_params is False and _head_also_emptied(facts, placed[0], arch):
+            continue
         target = replaced.slot_text if replaced.slot_text is not None else python_path(path)
         yield Violation(
             f"`{arch.name}` has no `{python_path(path)}`: its forward never calls the layer assigned to "
@@ -100,6 +105,16 @@ def head_not_in_architecture(facts: FileFacts, ctx: Context) -> Iterator[Violati
         )
     for node, message in misplaced_in_hf_model(facts):  # transformers classes: tllint/static/rules/_hf.py
         yield Violation(message, node)
+
+
+def _head_also_emptied(facts: FileFacts, model: ModelObject, arch: Architecture) -> bool:
+    """`model.fc = nn.Identity(); model.classifier = nn.Identity()`: code written for several architectures
+    empties every usual head name; the one this architecture lacks is harmless once its real head is emptied."""
+    for _, other in of_type(facts, Replaced):
+        placed = slot(other)
+        if placed is not None and placed[0] is model and placed[2] in arch.heads and other.has_params is False:
+            return True
+    return False
 
 
 def _head_description(arch: Architecture) -> str:

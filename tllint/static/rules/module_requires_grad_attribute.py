@@ -33,7 +33,9 @@ not a chained one or a `setattr(...)` call, and not a statement replayed from a 
 ## Known limits
 Fires only when the receiver is known to be a module (built in the file, or used as one) and, for attribute
 paths, the name looks like a sub-module (`backbone`, `features`, `layer4`, `fc`, ...). `x.requires_grad = True`
-on tensors, parameters (`model.fc.weight`) and buffers is correct and never reported. A module that reaches the
+on tensors, parameters (`model.fc.weight`) and buffers is correct and never reported. A module that keeps its own
+setting, `self.requires_grad = requires_grad` (a value passed in) or any `self.requires_grad = ...` in a file
+that reads `self.requires_grad` back, is a configuration flag and not reported. A module that reaches the
 file only as a function argument with no module use is not recognised.
 """
 
@@ -63,7 +65,7 @@ from tllint.static.rules import (
       summary="`module.requires_grad = False` sets a plain attribute and freezes nothing")
 def module_requires_grad_attribute(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for write in facts.attribute_writes:
-        if write.attr != "requires_grad" or not _certainly_a_module(facts, write.receiver):
+        if write.attr != "requires_grad" or write.configuration_flag or not _certainly_a_module(facts, write.receiver):
             continue
         name = write.receiver_text
         yield Violation(

@@ -53,6 +53,7 @@ from tllint.static.facts import (
     FileFacts,
     OptimizerBuilt,
     Replaced,
+    TrainingStep,
 )
 from tllint.static.rules import (
     ERROR,
@@ -65,7 +66,7 @@ from tllint.static.rules import (
     rule,
     via,
 )
-from tllint.static.timeline import of_type, optimizer_covers_later
+from tllint.static.timeline import Status, of_type, optimizer_covers_later, status
 
 
 @rule("TL010", ERROR, triggers=OPTIMIZER_WORDS, fix=fixing.UNSAFE,
@@ -79,6 +80,8 @@ def optimizer_before_head_replacement(facts: FileFacts, ctx: Context) -> Iterato
             if any(s.ref.strictly_covers(replaced.ref) for s in built.sources())
         ]
         if not earlier or optimizer_covers_later(facts, replaced.ref, index):
+            continue
+        if not _trains_from_the_start(facts, replaced, index):
             continue
         _, built = earlier[-1]
         if replayed_together(built.where, replaced.where):
@@ -105,3 +108,10 @@ def _fix(ctx: Context, built: OptimizerBuilt, replaced: Replaced) -> Fix | None:
     moved = fixing.move(ctx, statement, replaced.where.node) if statement is not None else None
     return fixing.fix(f"Build the optimizer after replacing {layer_text(replaced)}", moved or [None],
                       fixing.UNSAFE)
+
+
+def _trains_from_the_start(facts: FileFacts, replaced: Replaced, index: int) -> bool:
+    """The new layer is known to be trainable when training starts; a copy kept frozen on purpose (an EMA or
+    momentum teacher, `copy.deepcopy(...)` then frozen) or one whose state is unknown is not reported."""
+    step = next((i for i, _ in of_type(facts, TrainingStep, index + 1)), len(facts.events))
+    return status(facts, replaced.ref, step) is Status.TRAINABLE
