@@ -235,8 +235,8 @@ def unified_diff(result: FixResult, display: str) -> str:
     if encoded is None:
         return ""
     before, after = encoded.decode(result.original), encoded.decode(result.data)
-    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                 f"a/{display}", f"b/{display}")
+    names = (display, display) if os.path.isabs(display) else (f"a/{display}", f"b/{display}")  # `patch -p1`
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), *names)
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
                    for line in lines)
 
