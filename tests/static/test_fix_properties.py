@@ -1,15 +1,20 @@
 """Properties of `--fix` over generated input: on the bad fixtures of every rule, reformatted at random (line
 endings, comment and blank lines between statements, trailing comments, no final newline), fixing with every fix
 unsafe ones included never gives a file that does not compile, never loses a comment, never reports a broken fix,
-and a second pass changes nothing; on generated programs, a file with no fixable finding is never changed."""
+and a second pass changes nothing, and `patch` applying the `--diff` output gives the same bytes; on generated
+programs, a file with no fixable finding is never changed."""
 
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+import tempfile
 import tokenize
 import warnings
 from collections import Counter
 from importlib.util import decode_source
+from pathlib import Path
 
 import hypothesmith
 import pytest
@@ -19,7 +24,7 @@ from hypothesis import strategies as st
 from tests.helpers import STATIC_FIXTURES
 from tllint.config import Config
 from tllint.static.engine import check_source
-from tllint.static.fixing.apply import FixPolicy, fix_bytes
+from tllint.static.fixing.apply import FixPolicy, fix_bytes, unified_diff
 
 CODES = Config(select=("ALL",)).enabled_codes()
 EVERY_FIX = FixPolicy(CODES, unsafe=True)
@@ -81,3 +86,19 @@ def test_a_file_with_no_fixable_finding_is_never_changed(source: str) -> None:
     fixable = any(finding.fix is not None for finding in check_source(data, "generated.py", CODES).findings)
     result = fix_bytes(data, "generated.py", CODES, EVERY_FIX)
     assert result.data == data or (fixable and compiles(result.data))
+
+
+@settings(SETTINGS, max_examples=25)
+@given(reformatted_fixture())
+def test_the_diff_applied_by_patch_gives_what_fix_writes(data: bytes) -> None:
+    if shutil.which("patch") is None or not compiles(data):
+        return
+    result = fix_bytes(data, "train.py", CODES, EVERY_FIX)
+    with tempfile.TemporaryDirectory() as scratch:
+        target = Path(scratch) / "train.py"
+        target.write_bytes(data)
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)  # the diff in the file's own encoding
+        diff = unified_diff(result, "train.py").encode(encoding.removesuffix("-sig"))
+        subprocess.run(["patch", "-p1", "-s", "--binary"], input=diff, cwd=scratch, check=True,
+                       capture_output=True)
+        assert target.read_bytes() == result.data
