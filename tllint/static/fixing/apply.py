@@ -111,7 +111,7 @@ def fix_bytes(data: bytes, path: str, codes: frozenset[str], policy: FixPolicy) 
         except UnicodeEncodeError as error:
             result.problems.append(f"{path}: a fix needs a character the file's encoding cannot hold ({error}); "
                                    "the file was not fixed")
-            return FixResult(data, data, [], result.outcome, result.problems)
+            return FixResult(data, data, [], check_source(data, path, codes), result.problems)
         result.fixed.extend(fixed)
         result.data = new_data
         result.outcome = check_source(new_data, path, codes)
