@@ -47,7 +47,7 @@ class Setting:
 
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "build", "dist",
                    "node_modules", ".eggs", "*.egg-info", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-                   ".tllint_cache", "site-packages")
+                   ".tllint_cache", "site-packages", ".ipynb_checkpoints")
 DEFAULT_SELECT = ("TL0",)
 MAX_FILE_SIZE = 10_000_000
 

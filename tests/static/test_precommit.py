@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import REPO
 from tests.static.test_cli import RIGHT_ORDER, WRONG_ORDER
+from tests.static.test_notebook_cli import BUILD, FREEZE, IMPORTS, REPLACE, write_notebook, wrong_order
 
 pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None or shutil.which("git") is None,
                                 reason="pre-commit and git are needed")
@@ -129,3 +130,22 @@ def test_fix_in_the_hook_args_rewrites_the_file_and_fails_the_commit(hook_repo: 
     git("add", "train.py", cwd=project)
     passed = commit()
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_hook_checks_a_staged_notebook(hook_repo: Path, tmp_path: Path) -> None:
+    """`types_or: [python, jupyter]`: pre-commit hands the hook a notebook, whose finding names its cell."""
+    home = tmp_path / "pre-commit-home"
+    project = tmp_path / "project"
+    project.mkdir()
+    git("init", "-q", cwd=project)
+    wrong_order(project, "train.ipynb")
+    git("add", "train.ipynb", cwd=project)
+    failing = try_repo(hook_repo, project, home)
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    assert "train.ipynb:cell 5:1:1: TL001" in failing.stdout
+
+    write_notebook(project, "train.ipynb", IMPORTS, BUILD, FREEZE, REPLACE)
+    git("add", "train.ipynb", cwd=project)
+    passing = try_repo(hook_repo, project, home)
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "Passed" in passing.stdout

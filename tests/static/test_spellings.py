@@ -220,3 +220,14 @@ NEAR_MISSES = {
 def test_near_misses_after_the_head_replacement_are_quiet(case: str, scope: str) -> None:
     source, _ = program(scope, [HEAD_REPLACEMENTS["assign"], NEAR_MISSES[case]])
     assert findings(source) == set(), source
+
+
+@pytest.mark.parametrize(("first", "second"), [("method", "module_call"), ("assign", "list_comprehension"),
+                                               ("children", "map_consumed"), ("module_call", "named_children")])
+@pytest.mark.parametrize("scope", ["module", "function", "method"])
+def test_the_same_freeze_in_both_arms_is_one_unconditional_freeze(first: str, second: str, scope: str) -> None:
+    both_arms = (f"if args.linear_probe:\n{textwrap.indent(spelled(first, False), '    ')}\n"
+                 f"else:\n{textwrap.indent(spelled(second, False), '    ')}")
+    source, (_, arms_line) = program(scope, [HEAD_REPLACEMENTS["assign"], both_arms])
+    source = source.replace(HEADER, HEADER + "args = argparse.ArgumentParser().parse_args()\n", 1)
+    assert findings(source) == {("TL001", arms_line + 2)}, source

@@ -20,6 +20,7 @@ from tllint.output import Report, renderer
 from tllint.output.text import statistics
 from tllint.settings import SETTINGS, render
 from tllint.static import prefilter
+from tllint.static.notebook import is_notebook
 from tllint.static.outcome import FileOutcome
 from tllint.static.reading import TooLarge, read_limited
 
@@ -140,7 +141,7 @@ def show_files(jobs: list[Job], result: RunResult) -> str:
     lines = []
     for job in jobs:
         try:
-            reason = prefilter.skip_reason(read_limited(job.path, job.max_size), job.codes)
+            reason = prefilter.skip_reason(read_limited(job.path, job.max_size), job.codes, is_notebook(job.display))
         except TooLarge:
             reason = None
         except (OSError, ValueError) as error:

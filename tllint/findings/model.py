@@ -66,8 +66,8 @@ class Fix:
 class Finding:
     """One problem found in one place.
 
-    `cell` is reserved for notebooks (the cell index a span is relative to); `fix` is the finding's fix, if its
-    rule can make one here.
+    `cell` is set in notebooks: the cell's 1-based position among all the notebook's cells, which the span's lines
+    count within; `fix` is the finding's fix, if its rule can make one here.
     """
 
     code: str
@@ -81,8 +81,8 @@ class Finding:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.span.line, self.span.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.span.line, self.span.column, self.code)
 
     def to_dict(self) -> dict[str, Any]:
         fix = None

@@ -4,7 +4,9 @@ Paths are URI references relative to `%SRCROOT%` (the folder tllint ran in, in `
 percent-encoded, so that `sub dir/my train.py` is a valid `uri`. Every rule that ran is described with its
 summary, the first section of its page, the page itself (Markdown) and a link to it in the repository. Each result
 carries a fingerprint of its code, file and source line (not its line number), so that code scanning follows an
-alert across commits that move it, and its fix where the rule can make one.
+alert across commits that move it, and its fix where the rule can make one. In a notebook, a region's lines and
+columns count within the cell that its location names: a logical location `cell N` and the property `cell` (N
+counts every cell of the notebook, from 1).
 """
 
 from __future__ import annotations
@@ -70,17 +72,12 @@ def _results(report: Report, codes: list[str]) -> list[dict[str, Any]]:
     for finding in report.findings:
         identity = _identity(finding)
         seen[identity] += 1
-        span = finding.span
         result: dict[str, Any] = {
             "ruleId": finding.code,
             "ruleIndex": codes.index(finding.code),
             "level": _LEVEL[finding.severity],
             "message": {"text": finding.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": artifact_location(finding.path, report.root),
-                "region": {"startLine": span.line, "startColumn": span.column,
-                           "endLine": span.end_line, "endColumn": span.end_column + 1},
-            }}],
+            "locations": [_location(finding, report.root)],
             "partialFingerprints": {FINGERPRINT: _digest(f"{identity}\0{seen[identity]}")},
         }
         if finding.fix is not None:
@@ -106,6 +103,19 @@ def _fix(finding: Finding, root: str) -> dict[str, Any]:
         }],
         "properties": {"applicability": fix.applicability.value},
     }
+
+
+def _location(finding: Finding, root: str) -> dict[str, Any]:
+    span = finding.span
+    location: dict[str, Any] = {"physicalLocation": {
+        "artifactLocation": artifact_location(finding.path, root),
+        "region": {"startLine": span.line, "startColumn": span.column,
+                   "endLine": span.end_line, "endColumn": span.end_column + 1},
+    }}
+    if finding.cell is not None:
+        location["logicalLocations"] = [{"name": f"cell {finding.cell}"}]
+        location["properties"] = {"cell": finding.cell}
+    return location
 
 
 def artifact_location(path: str, root: str) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""The human format: `path:line:col: CODE [severity] message`, the source line, a caret, a summary; and the
-`--statistics` table."""
+"""The human format: `path:line:col: CODE [severity] message` (`path:cell N:line:col:` in a notebook), the source
+line, a caret, a summary; and the `--statistics` table."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def _finding(finding: Finding, colour: bool) -> list[str]:
         return click.style(text, **kwargs) if colour else text  # type: ignore[arg-type]
 
     span = finding.span
-    head = (f"{style(finding.path, bold=True)}:{span.line}:{span.column}: "
+    cell = f"cell {finding.cell}:" if finding.cell is not None else ""
+    head = (f"{style(finding.path, bold=True)}:{cell}{span.line}:{span.column}: "
             f"{style(finding.code, fg=_COLOURS[finding.severity], bold=True)} [{finding.severity.value}] "
             f"{finding.message}")
     lines = [head]

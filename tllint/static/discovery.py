@@ -27,7 +27,7 @@ from tllint.config import Config, Resolver
 if TYPE_CHECKING:
     from tllint.static.gitignore import IgnoreFile
 
-SOURCE_SUFFIXES = (".py",)  # the file names a walk picks up
+SOURCE_SUFFIXES = (".py", ".ipynb")  # the file names a walk picks up: Python files and Jupyter notebooks
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from tllint.findings.registry import Half, Rule, Violation, rules
 from tllint.static.facts import FileFacts
 from tllint.static.interpreter import build_facts
 from tllint.static.noqa import MENTIONS_NOQA, Directive, NoqaComment, comment_node, directives, suppressing
+from tllint.static.notebook import is_notebook
 from tllint.static.outcome import FileOutcome
 from tllint.static.prefilter import decode, input_finding, skip_reason
 from tllint.static.source import Source
@@ -32,18 +33,29 @@ def static_rules() -> dict[str, Rule]:
 
 def parse(text: str, path: str) -> ast.Module | Finding:
     """The file's tree, or TL000 where CPython rejects it (its parser, or its compiler: `break` outside a loop,
-    `return` outside a function) at the position CPython reports.
+    `return` outside a function) at the position CPython reports."""
+    error = compile_error(text, path)
+    return syntax_tree(text, path) if error is None else error
+
+
+def compile_error(text: str, path: str, flags: int = 0) -> Finding | None:
+    """TL000 where CPython's parser or compiler rejects the text (compiled with `flags`), else None.
 
     The compiler's verdict comes from compiling the text, not the tree: handing a tree back to `compile()` walks
     it with Python's recursion limit and fails on long but valid expressions that CPython compiles."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like are warnings, not errors
-            compile(text, path, "exec", dont_inherit=True)
+            compile(text, path, "exec", flags=flags, dont_inherit=True)
     except SyntaxError as error:
         return _syntax_finding(path, error)
     except (RecursionError, MemoryError, ValueError) as error:  # too deep to compile, or a NUL byte (3.11)
         return _syntax_finding(path, SyntaxError(str(error) or type(error).__name__))
+    return None
+
+
+def syntax_tree(text: str, path: str) -> ast.Module | Finding:
+    """The tree of text that compiles, or TL000 where it nests too deeply for the parser's tree."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -62,6 +74,10 @@ def _syntax_finding(path: str, error: SyntaxError) -> Finding:
 def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = True) -> FileOutcome:
     """Check the bytes of one file with the enabled `codes`. `noqa=False` leaves `# noqa` comments to the caller
     (flake8 applies its own)."""
+    if is_notebook(path):
+        from tllint.static.notebook import check_notebook
+
+        return check_notebook(data, path, codes, noqa=noqa)
     outcome = FileOutcome()
     outcome.skipped = skip_reason(data, codes)
     if outcome.skipped is not None:
@@ -74,8 +90,15 @@ def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = 
     if isinstance(tree, Finding):
         outcome.findings.append(tree)
         return _selected(outcome, codes)
-    outcome.analysed = True
-    source = Source(text, tree)
+    return analyse(Source(text, tree), text, tree, path, codes, noqa=noqa,
+                   mentions_noqa=MENTIONS_NOQA.search(data) is not None)
+
+
+def analyse(source: Source, text: str, tree: ast.Module, path: str, codes: frozenset[str], *, noqa: bool,
+            mentions_noqa: bool) -> FileOutcome:
+    """Build the facts of a parsed file, run the enabled rules and locate their findings. `mentions_noqa`: the
+    text holds the word anywhere (the rule that judges comments then reads them all)."""
+    outcome = FileOutcome(analysed=True)
     try:
         facts = build_facts(tree, source)
     except RecursionError:
@@ -87,7 +110,7 @@ def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = 
     enabled = static_rules()
     first = [enabled[code] for code in sorted(codes & enabled.keys()) if not enabled[code].reads_noqa]
     last = [enabled[code] for code in sorted(codes & enabled.keys()) if enabled[code].reads_noqa]
-    report = _Report(path, source, text, noqa, tokenize_all=bool(last) and MENTIONS_NOQA.search(data) is not None)
+    report = _Report(path, source, text, noqa, tokenize_all=bool(last) and mentions_noqa)
     report.add(_run(first, facts, source, outcome, path))
     if last:
         facts.noqa = report.noqa_facts(codes)
@@ -110,6 +133,11 @@ def _run(selected: list[Rule], facts: FileFacts, source: Source, outcome: FileOu
 def _selected(outcome: FileOutcome, codes: frozenset[str]) -> FileOutcome:
     outcome.findings = [f for f in outcome.findings if f.code in codes]
     return outcome
+
+
+def not_checked(finding: Finding, codes: frozenset[str]) -> FileOutcome:
+    """A file that could not be analysed: its TL000, when that code is enabled."""
+    return _selected(FileOutcome([finding]), codes)
 
 
 class _Report:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-MODEL_NAMESPACES = ("torchvision.models.", "timm.models.", "transformers.", "peft.")
+MODEL_NAMESPACES = ("torchvision.models.", "timm.models.", "transformers.", "peft.", "diffusers.")
 OPTIMIZER_NAMESPACES = (
     "torch.optim.",
     "transformers.",
@@ -78,6 +78,23 @@ MODULE_BASES = frozenset(
      "lightning.LightningModule", "lightning.pytorch.LightningModule", "transformers.PreTrainedModel",
      "torch.nn.Sequential"}
 )
+
+# Libraries whose classes named `...Module`, `...Model`, `...Encoder`, `...Embedder` are `nn.Module` subclasses.
+MODULE_LIBRARIES = ("torch.", "torchvision.", "timm.", "transformers.", "diffusers.", "pytorch_lightning.",
+                    "lightning.", "peft.", "open_clip.", "sentence_transformers.")
+MODULE_CLASS_SUFFIXES = ("Module", "Model", "Encoder", "Decoder", "Embedder")
+
+
+def is_module_base(qualname: str) -> bool:
+    """A base class whose subclasses are modules: `nn.Module`, any `torch.nn` layer (`nn.Linear`), a model or
+    encoder class of a deep-learning library (`transformers.BertPreTrainedModel`)."""
+    last = qualname.rsplit(".", 1)[-1]
+    if qualname in MODULE_BASES or qualname.endswith(("nn.Module", "LightningModule", "PreTrainedModel")):
+        return True
+    if qualname.startswith("torch.nn.") and qualname.count(".") == 2 and last[:1].isupper():
+        return last not in NOT_MODULES
+    return qualname.startswith(MODULE_LIBRARIES) and last.endswith(MODULE_CLASS_SUFFIXES)
+
 
 NON_MODEL_PRETRAINED = re.compile(r"(Tokenizer|Processor|Config|FeatureExtractor|ImageProcessor)", re.I)
 

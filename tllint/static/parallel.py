@@ -20,6 +20,7 @@ from tllint import REPOSITORY_URL
 from tllint.settings import MAX_FILE_SIZE
 from tllint.static import prefilter
 from tllint.static.cache import Cache
+from tllint.static.notebook import is_notebook
 from tllint.static.outcome import FileOutcome
 from tllint.static.prefilter import too_large
 from tllint.static.reading import TooLarge, read_limited
@@ -70,7 +71,7 @@ def check_bytes(data: bytes, display: str, codes: frozenset[str], cache: Cache |
     outcome = FileOutcome()
     key = ""
     try:
-        skipped = prefilter.skip_reason(data, codes)
+        skipped = prefilter.skip_reason(data, codes, is_notebook(display))
         if skipped is not None:
             return FileOutcome(skipped=skipped)
         if cache is not None and path is not None:

@@ -18,26 +18,36 @@ from tllint.static.rules.parse_error import PARSE_ERROR
 SKIP_FILE = re.compile(rb"#\s*tllint\s*:\s*skip-file\b", re.IGNORECASE)
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _BETWEEN_TOKENS = rb"(?:\s|\\)*"  # Python allows whitespace, newlines in brackets and continuations there
+# In a notebook's JSON, the code's line breaks are escaped (`\n`) and a cell's lines are separate strings.
+_BETWEEN_TOKENS_IN_JSON = rb'(?:\s|\\[nrt]?|"\s*,\s*")*'
 
 
 @cache
-def _trigger_search(codes: frozenset[str]) -> tuple[tuple[bytes, ...], re.Pattern[bytes] | None]:
+def _trigger_search(codes: frozenset[str], notebook: bool) -> tuple[tuple[bytes, ...], re.Pattern[bytes] | None]:
     """The enabled rules' words as written (a fast substring test), and one expression for the words of several
-    tokens (`parameters(`) that also matches them with whitespace between the tokens (`parameters ()`)."""
+    tokens (`parameters(`) that also matches them with whitespace between the tokens (`parameters ()`), or in a
+    notebook's JSON with what stands for it there."""
     words = sorted({word for code in codes for word in rule_info(code).triggers})
-    spaced = [_BETWEEN_TOKENS.join(re.escape(token.encode()) for token in _TOKEN.findall(word))
+    between = _BETWEEN_TOKENS_IN_JSON if notebook else _BETWEEN_TOKENS
+    spaced = [between.join(re.escape(token.encode()) for token in _TOKEN.findall(word))
               for word in words if len(_TOKEN.findall(word)) > 1]
     return tuple(word.encode() for word in words), re.compile(b"|".join(spaced)) if spaced else None
 
 
-def triggered(data: bytes, codes: frozenset[str]) -> bool:
+def triggered(data: bytes, codes: frozenset[str], notebook: bool = False) -> bool:
     """Whether the file mentions a word some enabled rule needs (each rule declares its words)."""
-    words, spaced = _trigger_search(codes)
+    words, spaced = _trigger_search(codes, notebook)
     return any(word in data for word in words) or (spaced is not None and spaced.search(data) is not None)
 
 
-def skip_reason(data: bytes, codes: frozenset[str]) -> Skipped | None:
-    """Why the file can be decided from its bytes (nothing to report), or None when it must be analysed."""
+def skip_reason(data: bytes, codes: frozenset[str], notebook: bool = False) -> Skipped | None:
+    """Why the file can be decided from its bytes (nothing to report), or None when it must be analysed.
+
+    A notebook's code lies in JSON strings: its words are searched there (with the escaped line breaks between
+    tokens that Python allows). Its `# tllint: skip-file` counts only in a code cell, so it is read from the cells
+    (`notebook.check_notebook`)."""
+    if notebook:
+        return None if triggered(data, codes, notebook=True) else Skipped.NO_TRAINING_CODE
     if SKIP_FILE.search(data):
         return Skipped.SKIP_FILE
     if not triggered(data, codes):

@@ -22,6 +22,7 @@ from tllint.static.facts import (
     ParamGroupAdded,
     ParamsOf,
     ParamVar,
+    Placeholder,
     Ref,
     Replaced,
     TrainingStep,
@@ -163,6 +164,8 @@ class MethodCalls(Base):
             return UNKNOWN
         if method == "get_classifier" and not args:  # timm: the head, wherever the architecture keeps it
             return Ref(ref.obj, (*ref.path, CLASSIFIER))
+        if method.startswith("get_") and method != "get_parameter":
+            return self.getter(node, method, ref, frame)
         if method == "reset_classifier":
             label = f"the classifier `{self.text(node)}` created"
             has_params = _reset_has_params(node)
@@ -188,6 +191,18 @@ class MethodCalls(Base):
         elif method not in NO_EFFECT_METHODS:
             self.unknown_call(node, values, frame, statement)
         return UNKNOWN
+
+    def getter(self, node: ast.Call, method: str, ref: Ref, frame: Frame) -> Ref:
+        """`model.get_submodule("layer4")` is `model.layer4`; any other `model.get_*()` (HF
+        `get_input_embeddings()`, `get_encoder()`) is a part of the model at a path tllint cannot name, so a
+        freeze or an unfreeze through it leaves the model's state partial or unknown, never wrong."""
+        args = arguments(node)
+        for arg in args:
+            self.value(arg.value, frame)
+        target = string_literal(args[0].value) if method == "get_submodule" and len(args) == 1 else None
+        if target:
+            return Ref(ref.obj, (*ref.path, *target.split(".")))
+        return Ref(ref.obj, (*ref.path, Placeholder(f"@{method}()")))
 
     def builtin_call(self, name: str, node: ast.Call, frame: Frame, statement: ast.AST) -> Value | None:
         args = arguments(node)

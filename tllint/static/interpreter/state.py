@@ -32,6 +32,7 @@ from tllint.static.facts import (
     Literal,
     ModelObject,
     Optimizer,
+    Origin,
     ParamList,
     ParamsOf,
     Ref,
@@ -67,6 +68,17 @@ class Base:
         for summary in self.recording:
             summary.events.append(event)
 
+    def indexed_since(self, event: Event) -> bool:
+        """Whether a fact that holds an event index (a backward, a rebuilt loss) was recorded after `event`."""
+        start = next(i for i in range(len(self.facts.events) - 1, -1, -1) if self.facts.events[i] is event)
+        return any(fact.at > start for fact in (*self.facts.backwards, *self.facts.losses_rebuilt))
+
+    def replace_events(self, keep: Event, drop: Event, merged: Event) -> None:
+        """`merged` takes the place of `keep` and `drop` goes, in the timeline and in every summary recording."""
+        for events in (self.facts.events, *(summary.events for summary in self.recording)):
+            if any(e is keep for e in events) and any(e is drop for e in events):
+                events[:] = [merged if e is keep else e for e in events if e is not drop]
+
     def module_evidence(self, value: Value) -> None:
         """`value` is used as a module, and so is everything that contains it."""
         if isinstance(value, Ref):
@@ -99,6 +111,19 @@ class FunctionDef:
     owner: ClassDef | None = None
     summary: Summary | None = None
     analysing: bool = False
+
+    @property
+    def takes_instance(self) -> bool:
+        """A method whose first parameter is the instance (not a `@staticmethod` or `@classmethod`)."""
+        return self.owner is not None and not self._decorators & {"staticmethod", "classmethod"}
+
+    @property
+    def takes_class(self) -> bool:
+        return self.owner is not None and "classmethod" in self._decorators
+
+    @property
+    def _decorators(self) -> set[str]:
+        return {d.id if isinstance(d, ast.Name) else getattr(d, "attr", "") for d in self.node.decorator_list}
 
 
 @dataclass
@@ -168,6 +193,16 @@ def names_a_parameter(ref: Ref) -> bool:
     return bool(ref.path) and ref.path[-1] in ("weight", "bias")
 
 
+def _promoted_in_a_branch(seen: list[Value]) -> Ref | None:
+    """A name of unknown value that one branch used as a module (`model.named_parameters()`) was a model all
+    along: the inferred model stands for it after the branches too."""
+    refs = {v.obj.uid: v for v in seen if isinstance(v, Ref)}
+    if len(refs) != 1 or any(v is not UNKNOWN and not isinstance(v, Ref) for v in seen):
+        return None
+    (ref,) = refs.values()
+    return ref if ref.obj.origin is Origin.INFERRED and not ref.path else None
+
+
 def merge_into(frame: Frame, envs: list[dict[str, Value]]) -> None:
     """After branches, a name keeps a value only when every way through agrees on it.
 
@@ -180,6 +215,9 @@ def merge_into(frame: Frame, envs: list[dict[str, Value]]) -> None:
         candidates = {identity(v) for v in seen}
         if before is None:
             frame.env[name] = seen[0] if len(candidates) == 1 else UNKNOWN
+            continue
+        if before is UNKNOWN and (promoted := _promoted_in_a_branch(seen)) is not None:
+            frame.env[name] = promoted
             continue
         if any(identity(v) != identity(before) for v in seen):
             same_model = all(isinstance(v, Ref) and isinstance(before, Ref) and v.obj is before.obj

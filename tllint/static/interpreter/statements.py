@@ -5,7 +5,7 @@ expression statements."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from tllint.static import selectors as sel
@@ -14,6 +14,7 @@ from tllint.static.facts import (
     AttributeWrite,
     Condition,
     DiscardedComparison,
+    Event,
     LazyFreeze,
     Literal,
     ModuleVar,
@@ -51,6 +52,17 @@ from tllint.static.interpreter.syntax import (
 from tllint.static.selectors import Selector
 
 MAX_LITERAL_LOOP = 8
+TENSOR_CLASSES = ("Parameter", "Tensor")
+
+
+def tensor_checked_names(test: ast.expr) -> frozenset[str]:
+    """`isinstance(x, nn.Parameter)` (or `torch.Tensor`, or a tuple of them): `x` is a tensor in that arm."""
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+            and len(test.args) == 2 and isinstance(test.args[0], ast.Name)):
+        return frozenset()
+    classes = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+    names = [c.attr if isinstance(c, ast.Attribute) else getattr(c, "id", "") for c in classes]
+    return frozenset({test.args[0].id}) if names and all(n in TENSOR_CLASSES for n in names) else frozenset()
 
 
 TRY_STATEMENTS = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))  # 3.11+: `except*`
@@ -115,32 +127,80 @@ class Statements(Base):
         branches: list[tuple[Sequence[ast.stmt], tuple[Condition, ...]]] = [(node.body, (condition,))]
         if node.orelse:
             branches.append((node.orelse, (condition.negated(),)))
-        self.branches(frame, branches)
+        arms = self.branches(frame, branches, tensors_in_first=tensor_checked_names(node.test))
+        if len(arms) == 2:  # the same freeze in the `if` and in the `else`: it happens either way
+            self.merge_same_effects(*arms, lambda first, second: replace(
+                first, where=replace(first.where, conditions=frame.conditions))
+                if first.selector.is_all and second.selector.is_all else None)
 
     def selected_branches(self, node: ast.If, selector: Selector, frame: Frame) -> None:
         """An `if` on a parameter's name inside a loop over parameters narrows which parameters it touches."""
+        loop_vars = {name: v for name, v in frame.env.items() if isinstance(v, ParamVar | ModuleVar)}
+        loop_selectors = {id(v.site): v.selector for v in loop_vars.values() if v.site is not None}
+        arms, envs = [], []
         for body, chosen in ((node.body, selector), (node.orelse, selector.negate())):
             if not body:
                 continue
             env = frame.child_env()
-            for name, value in frame.env.items():
-                if isinstance(value, ParamVar | ModuleVar):
-                    env[name] = replace(value, selector=value.selector.both(chosen))
+            env.update((name, replace(v, selector=v.selector.both(chosen))) for name, v in loop_vars.items())
+            start = len(self.facts.events)
             self.block(body, replace(frame, env=env))
-            merge_into(frame, [env])
+            arms.append(self.facts.events[start:])
+            envs.append(env)
+        merge_into(frame, envs)
+        for name, value in loop_vars.items():  # narrowed only inside the arms, unless an arm rebound the name
+            after = [env.get(name) for env in envs]
+            if all(isinstance(v, type(value)) and v == replace(value, selector=v.selector) for v in after):
+                frame.env[name] = value
+
+        def whole_loop(first: SetRequiresGrad, second: SetRequiresGrad) -> SetRequiresGrad | None:
+            if first.where.node is not second.where.node:
+                return None
+            before = loop_selectors.get(id(first.where.node))
+            whole = before if before is not None and before.is_all else first.selector.either(second.selector)
+            return replace(first, selector=whole)
+
+        if len(arms) == 2:
+            self.merge_same_effects(arms[0], arms[1], whole_loop)
 
     def branches(self, frame: Frame, branches: list[tuple[Sequence[ast.stmt], tuple[Condition, ...]]],
-                 else_body: Sequence[ast.stmt] = ()) -> None:
+                 else_body: Sequence[ast.stmt] = (), tensors_in_first: frozenset[str] = frozenset()
+                 ) -> list[list[Event]]:
+        """Each arm from the same state, then merged; `tensors_in_first` are names the first arm's test proved
+        to be tensors (`if isinstance(x, nn.Parameter):`), whatever they were before."""
         envs = []
-        for body, conditions in branches:
+        arms: list[list[Event]] = []
+        for number, (body, conditions) in enumerate(branches):
             inner = replace(frame, env=frame.child_env(), conditions=frame.conditions + conditions)
+            if number == 0:
+                inner.env.update(dict.fromkeys(tensors_in_first, UNKNOWN))
+            start = len(self.facts.events)
             self.block(body, inner)
+            arms.append(self.facts.events[start:])
             envs.append(inner.env)
         if else_body:
             inner = replace(frame, env=frame.child_env())
             self.block(else_body, inner)
             envs.append(inner.env)
         merge_into(frame, envs)
+        return arms
+
+    def merge_same_effects(self, first_arm: list[Event], second_arm: list[Event],
+                           combine: Callable[[SetRequiresGrad, SetRequiresGrad], SetRequiresGrad | None]) -> None:
+        """Both arms of an `if`/`else` set `requires_grad` the same way on the same model: one event that holds
+        whichever arm runs (LipFD's `if ...: p.requires_grad = False` / `else: p.requires_grad = False`)."""
+        if not first_arm or self.indexed_since(first_arm[0]):
+            return
+        for first in [e for e in first_arm if isinstance(e, SetRequiresGrad) and e.value is not None]:
+            for second in second_arm:
+                if not (isinstance(second, SetRequiresGrad) and second.ref == first.ref
+                        and second.value is first.value and second.where.via == first.where.via):
+                    continue
+                merged = combine(first, second)
+                if merged is not None:
+                    self.replace_events(first, second, merged)
+                    second_arm.remove(second)
+                    break
 
     def for_statement(self, node: ast.For | ast.AsyncFor, frame: Frame) -> None:
         iterable = self.consumed(node.iter, frame)
@@ -253,6 +313,8 @@ class Statements(Base):
         if not is_module_value:
             return
         assert isinstance(value, Ref)
+        if self.value(target, frame) == value:  # `self.encoder = self.encoder.eval()`: the same module again
+            return
         slot = Ref(receiver.obj, path)
         receiver.obj.attached[path] = value
         attach(value.obj, receiver.obj, path)

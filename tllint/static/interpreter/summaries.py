@@ -38,7 +38,7 @@ from tllint.static.interpreter.state import (
 from tllint.static.interpreter.syntax import (
     arguments,
 )
-from tllint.static.knowledge import MODULE_BASES
+from tllint.static.knowledge import is_module_base
 
 MAX_INLINE_DEPTH = 4
 
@@ -146,9 +146,11 @@ def _bind_arguments(summary: Summary, function: FunctionDef, node: ast.Call, arg
     """Parameter name -> value at one call; `args` are the values of `arguments(node)`."""
     params = list(summary.params)
     bindings: dict[str, Value] = {}
-    if function.owner is not None and params:
+    if function.takes_instance and params:
         if bound is not None:
             bindings[params[0]] = bound
+        params = params[1:]
+    elif function.takes_class and params:
         params = params[1:]
     call_args = arguments(node)
     for param, arg, value in zip(params, call_args, args, strict=False):
@@ -184,7 +186,7 @@ class HelperSummaries(Base):
             elif isinstance(statement, ast.ClassDef) and owner is None:
                 bases = [frame.imports.qualname(base) or dotted(base) or "" for base in statement.bases]
                 subclasses_module = any(
-                    b in MODULE_BASES or b.endswith(("nn.Module", "LightningModule", "PreTrainedModel"))
+                    is_module_base(b)
                     or (b in frame.classes and frame.classes[b].subclasses_module)
                     for b in bases
                 )
@@ -205,7 +207,7 @@ class HelperSummaries(Base):
         env: dict[str, Value] = dict(frame.env) if function.owner is None else {}
         param_objects: dict[str, ModelObject] = {}
         for index, name in enumerate(params):
-            if index == 0 and function.owner is not None:
+            if index == 0 and function.takes_instance:
                 owner_instance = bound or self.class_instance(function.owner, frame)
                 env[name] = Ref(owner_instance)
                 param_objects[name] = owner_instance

@@ -127,13 +127,14 @@ def _fix(ctx: Context, freeze: SetRequiresGrad, replaced: Replaced) -> Fix | Non
 
 
 def _reenabled_later(facts: FileFacts, replaced: Replaced, after: int) -> bool:
-    """A later event that re-enables (or may re-enable, or rebuilds) the replaced layer."""
-    placeholder = replaced.ref.placeholder
+    """A later event that re-enables (or may re-enable, or rebuilds) the replaced layer. A path tllint cannot
+    name on either side (timm's classifier, `model.get_output_embeddings()`) may be the new layer."""
     for event in facts.events[after + 1:]:
         if isinstance(event, SetRequiresGrad):
             change = effect(event, replaced.ref)
+            unnamed = replaced.ref.placeholder or event.ref.placeholder
             inside = replaced.ref.covers(event.ref) or (
-                placeholder and same_root(event.ref, replaced.ref) and event.ref.absolute()[1]
+                unnamed and same_root(event.ref, replaced.ref) and event.ref.absolute()[1]
             )
             if change in (Effect.ENABLES, Effect.UNKNOWN) or (inside and event.value is not False):
                 return True

@@ -2,8 +2,11 @@
 Reports a file that tllint analyses but cannot read as Python: a syntax error, bytes that are not valid in the
 file's encoding (UTF-8 by default, or the one named by a `# -*- coding: ... -*-` cookie or a BOM), or an
 encoding Python does not know or that cannot decode source (`punycode`, `undefined`). A file over
-`max-file-size` (10 MB by default) is reported too, without being read. The finding points at the position of
-the error; the other files of the run are still checked.
+`max-file-size` (10 MB by default) is reported too, without being read. In a notebook (`.ipynb`): JSON that
+does not parse, or JSON that is not a notebook (no `cells` list, a cell without a `cell_type`, a source that is
+neither a string nor a list of strings), or a code cell that does not compile on its own, as IPython compiles it
+(its magics and shell lines masked). The finding points at the position of the error (in its cell, for a cell);
+the other files of the run are still checked.
 
 ## Why is this bad?
 A file that does not parse cannot be checked at all, so none of the other rules ran on it: a freezing or
@@ -40,8 +43,9 @@ your general linter. Only the first syntax error of a file is reported. The verd
 running tllint (its own parser and compiler): a file using syntax newer than that Python (PEP 695 `type`
 statements and generics under 3.11) is reported too, with the version in the message; run tllint with the
 Python the project targets (with pre-commit, `language_version` on the hook). A valid file nested too deeply
-for the parser's tree (far beyond what people write) is reported as not checked. Notebooks (`.ipynb`) are not
-read yet.
+for the parser's tree (far beyond what people write) is reported as not checked. A notebook's cell that holds
+syntax IPython rewrites and tllint does not mask (a `>>>` prompt pasted into a cell) is reported as a syntax
+error.
 """
 
 from __future__ import annotations

@@ -73,12 +73,15 @@ def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Violati
             consequence = "replaces the `requires_grad_()` method with a value and changes no parameter"
         else:
             consequence = "creates a new attribute PyTorch never reads, so `requires_grad` stays unchanged"
-        yield Violation(
-            f"`{name}` is a misspelling of `requires_grad` on a {target}: it {consequence}. "
-            f"Write `{write.receiver_text}.requires_grad = ...` (for a module: `.requires_grad_(...)`).",
-            write.where.node,
-            fix=_fix(ctx, write, target),
-        )
+        receiver = write.receiver_text
+        if target == "module":
+            advice = f"Call `{receiver}.requires_grad_(...)`, which sets it on every parameter."
+        elif target == "parameter":
+            advice = f"Write `{receiver}.requires_grad = ...`."
+        else:
+            advice = f"Write `{receiver}.requires_grad = ...` on a tensor, or call `{receiver}.requires_grad_(...)`."
+        yield Violation(f"`{name}` is a misspelling of `requires_grad` on a {target}: it {consequence}. {advice}",
+                        write.where.node, fix=_fix(ctx, write, target))
 
 
 def _fix(ctx: Context, write: AttributeWrite, target: str) -> Fix | None:
