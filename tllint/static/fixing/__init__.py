@@ -67,10 +67,6 @@ def delete_lines(first: int, last: int) -> Edit:
     return Edit(Span(first, 1, last + 1, 1), "")
 
 
-def segment(ctx: Context, node: ast.AST) -> str:
-    return ctx.segment(node)
-
-
 def own_lines(ctx: Context, node: ast.AST) -> bool:
     """The statement alone on its lines: only indentation before it, only a comment after it."""
     first, last = start(ctx, node), end(ctx, node)
@@ -82,12 +78,6 @@ def own_lines(ctx: Context, node: ast.AST) -> bool:
 def indentation(ctx: Context, node: ast.AST) -> str:
     line = ctx.lines[node.lineno - 1]  # type: ignore[attr-defined]
     return line[:len(line) - len(line.lstrip())]
-
-
-def full_lines(ctx: Context, node: ast.AST) -> str:
-    """The lines the statement spans, newlines included (its trailing comment with it)."""
-    first, last = node.lineno, node.end_lineno  # type: ignore[attr-defined]
-    return "".join(line + "\n" for line in ctx.lines[first - 1:last])
 
 
 def holds_comment(ctx: Context, node: ast.AST) -> bool:
@@ -199,18 +189,18 @@ def eager_loop(ctx: Context, statement: ast.AST) -> str | None:
         if (len(arguments.args) != 1 or arguments.posonlyargs or arguments.kwonlyargs or arguments.vararg
                 or arguments.kwarg or arguments.defaults):
             return None
-        target, body = arguments.args[0].arg, segment(ctx, function.body)
+        target, body = arguments.args[0].arg, ctx.segment(function.body)
     elif isinstance(value, ast.GeneratorExp) and len(value.generators) == 1:
         clause = value.generators[0]
         if clause.is_async or len(clause.ifs) > 1:
             return None
-        target, body, iterable = segment(ctx, clause.target), segment(ctx, value.elt), clause.iter
-        condition = segment(ctx, clause.ifs[0]) if clause.ifs else None
+        target, body, iterable = ctx.segment(clause.target), ctx.segment(value.elt), clause.iter
+        condition = ctx.segment(clause.ifs[0]) if clause.ifs else None
     else:
         return None
     indent = indentation(ctx, statement)
     step = "\t" if "\t" in indent else "    "
-    loop = f"for {target} in {segment(ctx, iterable)}:\n"
+    loop = f"for {target} in {ctx.segment(iterable)}:\n"
     if condition is not None:
         loop += f"{indent}{step}if {condition}:\n"
         indent += step
@@ -228,7 +218,7 @@ def move(ctx: Context, statement: ast.AST, anchor: ast.AST, untouched: str | Non
         return None
     here, there = block.index(statement), block.index(anchor)  # type: ignore[arg-type]
     crossed = block[there:here] if there < here else block[here + 1:there + 1]
-    if not crossed or (untouched is not None and re.search(rf"{re.escape(untouched)}\b", segment(ctx, statement))):
+    if not crossed or (untouched is not None and re.search(rf"{re.escape(untouched)}\b", ctx.segment(statement))):
         return None
     bound_between = set().union(*(_names(s, bound=True) for s in crossed))
     read_between = set().union(*(_names(s, bound=False) for s in crossed))
@@ -253,7 +243,7 @@ def parameters_argument(ctx: Context, statement: ast.AST, receiver: str) -> ast.
         given = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "params")]
         found += [arg for arg in given if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute)
                   and arg.func.attr == "parameters" and not arg.args and not arg.keywords
-                  and " ".join(segment(ctx, arg.func.value).split()) == receiver]
+                  and " ".join(ctx.segment(arg.func.value).split()) == receiver]
     return found[0] if len(found) == 1 else None
 
 
@@ -300,16 +290,16 @@ __all__ = [
     "eager_loop",
     "end",
     "fix",
-    "full_lines",
     "holds_comment",
     "import_edits",
     "indentation",
+    "insert_after",
     "insert_lines",
+    "move",
     "own_lines",
     "parameters_argument",
     "replace",
     "replace_name_at_end",
-    "segment",
     "start",
     "statement_of",
 ]

@@ -125,7 +125,7 @@ def _fix(ctx: Context, arg: ast.keyword, weights: str, module: str) -> Fix | Non
     """`pretrained=True` -> `weights=<the enum torchvision maps True to>`, its import added; the value kept as the
     condition when it is not a literal."""
     keyword = arg.arg or ""
-    value = fixing.segment(ctx, arg.value)
+    value = ctx.segment(arg.value)
     enum_name = weights.partition(".")[0]
     new_value = _new_value(value, weights)
     imports = fixing.import_edits(ctx, module, enum_name) if enum_name in new_value else []

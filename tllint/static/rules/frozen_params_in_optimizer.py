@@ -96,5 +96,5 @@ def _fix(ctx: Context, built: OptimizerBuilt, source: ParamsOf) -> Fix | None:
     call = fixing.parameters_argument(ctx, built.where.node, source.label) if built.where.via is None else None
     if call is None or not source.label:
         return None
-    trainable = f"(p for p in {fixing.segment(ctx, call)} if p.requires_grad)"
+    trainable = f"(p for p in {ctx.segment(call)} if p.requires_grad)"
     return fixing.fix("Pass only the trainable parameters", [fixing.replace(ctx, call, trainable)], fixing.UNSAFE)

@@ -83,7 +83,7 @@ def _fix(ctx: Context, write: AttributeWrite) -> Fix | None:
     if assignment is None:
         return None
     target, value = assignment
-    call = f"{fixing.segment(ctx, target.value)}.requires_grad_({fixing.segment(ctx, value)})"
+    call = f"{ctx.segment(target.value)}.requires_grad_({ctx.segment(value)})"
     return fixing.fix(f"Call `{' '.join(call.split())}`", [fixing.replace(ctx, write.where.node, call)],
                       fixing.SAFE)
 

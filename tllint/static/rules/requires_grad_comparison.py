@@ -73,6 +73,6 @@ def _fix(ctx: Context, comparison: DiscardedComparison) -> Fix | None:
         else None
     if sides is None:
         return None
-    assignment = f"{fixing.segment(ctx, sides[0])} = {fixing.segment(ctx, sides[1])}"
+    assignment = f"{ctx.segment(sides[0])} = {ctx.segment(sides[1])}"
     return fixing.fix(f"Assign: `{' '.join(assignment.split())}`",
                       [fixing.replace(ctx, comparison.where.node, assignment)], fixing.SAFE)

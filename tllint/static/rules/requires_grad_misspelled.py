@@ -93,7 +93,7 @@ def _fix(ctx: Context, write: AttributeWrite, target: str) -> Fix | None:
         return None
     attribute, value = assignment
     if write.attr == "requires_grad_" or target != "parameter":
-        call = f"{fixing.segment(ctx, attribute.value)}.requires_grad_({fixing.segment(ctx, value)})"
+        call = f"{ctx.segment(attribute.value)}.requires_grad_({ctx.segment(value)})"
         return fixing.fix(f"Call `{' '.join(call.split())}`", [fixing.replace(ctx, write.where.node, call)],
                           fixing.SAFE)
     return fixing.fix(f"Spell it `{write.receiver_text}.requires_grad`",
