@@ -71,6 +71,7 @@ class Violation:
     message: str
     node: Any = None
     params: tuple[str, ...] = ()
+    severity: Severity | None = None  # milder than the rule's for this case (a misspelling on a plain tensor)
     fix: Fix | None = None
 
 

@@ -158,8 +158,8 @@ class _Report:
             span = self.source.span(violation.node)
             lines = self.source.noqa_lines(violation.node)
             source_line = self.source.lines[span.line - 1] if span.line <= len(self.source.lines) else ""
-            finding = Finding(info.code, info.name, info.severity, violation.message, self.path, span,
-                              fix=violation.fix, extra={"source_line": source_line})
+            finding = Finding(info.code, info.name, violation.severity or info.severity, violation.message, self.path,
+                              span, fix=violation.fix, extra={"source_line": source_line})
             if self.noqa and self._suppressed(finding, lines):
                 continue
             self.findings.setdefault((info.code, span), finding)

@@ -198,7 +198,16 @@ class Unknown:
 
 UNKNOWN = Unknown()
 
-Value = Ref | ParamsOf | ParamVar | ModuleVar | ParamList | ParamGroups | Optimizer | Literal | Unknown
+
+@dataclass(frozen=True)
+class RebuiltLoss:
+    """A loss rebuilt from a detached value (`torch.tensor(loss.item(), requires_grad=True)`), followed through
+    the helpers that return it."""
+
+    origin: LossRebuilt
+
+
+Value = Ref | ParamsOf | ParamVar | ModuleVar | ParamList | ParamGroups | Optimizer | Literal | RebuiltLoss | Unknown
 
 
 # --- events ------------------------------------------------------------------------------------------------
@@ -373,6 +382,7 @@ class AttributeWrite:
     where: Where
     receiver_text: str
     configuration_flag: bool = False  # `self.requires_grad = requires_grad`: the class's own setting, kept on purpose
+    on_tensor: bool = False  # the receiver is a name assigned a new tensor (`pe = torch.zeros(...)`)
 
 
 @dataclass(frozen=True)
@@ -409,6 +419,7 @@ class Backward:
     name: str
     where: Where
     at: int
+    by_lightning: bool = False  # the loss `training_step` returns: Lightning runs its backward
 
 
 @dataclass

@@ -23,21 +23,26 @@ _BETWEEN_TOKENS_IN_JSON = rb'(?:\s|\\[nrt]?|"\s*,\s*")*'
 
 
 @cache
-def _trigger_search(codes: frozenset[str], notebook: bool) -> tuple[tuple[bytes, ...], re.Pattern[bytes] | None]:
-    """The enabled rules' words as written (a fast substring test), and one expression for the words of several
-    tokens (`parameters(`) that also matches them with whitespace between the tokens (`parameters ()`), or in a
-    notebook's JSON with what stands for it there."""
+def _trigger_search(codes: frozenset[str], notebook: bool) -> tuple[tuple[bytes, ...], tuple[bytes, ...],
+                                                                    re.Pattern[bytes] | None]:
+    """The enabled rules' words as written (a fast substring test); for the words of several tokens
+    (`parameters(`), their first tokens (a substring test that rules them out) and one expression that also
+    matches them with whitespace between the tokens (`parameters ()`), or in a notebook's JSON with what stands for
+    it there."""
     words = sorted({word for code in codes for word in rule_info(code).triggers})
     between = _BETWEEN_TOKENS_IN_JSON if notebook else _BETWEEN_TOKENS
-    spaced = [between.join(re.escape(token.encode()) for token in _TOKEN.findall(word))
-              for word in words if len(_TOKEN.findall(word)) > 1]
-    return tuple(word.encode() for word in words), re.compile(b"|".join(spaced)) if spaced else None
+    split = [_TOKEN.findall(word) for word in words if len(_TOKEN.findall(word)) > 1]
+    spaced = [between.join(re.escape(token.encode()) for token in tokens) for tokens in split]
+    return (tuple(word.encode() for word in words), tuple({tokens[0].encode() for tokens in split}),
+            re.compile(b"|".join(spaced)) if spaced else None)
 
 
 def triggered(data: bytes, codes: frozenset[str], notebook: bool = False) -> bool:
     """Whether the file mentions a word some enabled rule needs (each rule declares its words)."""
-    words, spaced = _trigger_search(codes, notebook)
-    return any(word in data for word in words) or (spaced is not None and spaced.search(data) is not None)
+    words, firsts, spaced = _trigger_search(codes, notebook)
+    if any(word in data for word in words):
+        return True
+    return spaced is not None and any(first in data for first in firsts) and spaced.search(data) is not None
 
 
 def skip_reason(data: bytes, codes: frozenset[str], notebook: bool = False) -> Skipped | None:

@@ -8,7 +8,10 @@ import ast
 import functools
 
 from tllint.static.facts import (
+    Backward,
     LossRebuilt,
+    RebuiltLoss,
+    Where,
 )
 from tllint.static.interpreter.state import (
     Base,
@@ -17,6 +20,7 @@ from tllint.static.interpreter.state import (
 from tllint.static.interpreter.syntax import (
     arguments,
     bool_literal,
+    dict_entry,
     is_requires_grad,
     keyword_value,
     unstarred,
@@ -87,7 +91,23 @@ def is_requires_grad_lambda(node: ast.expr) -> bool:
     return isinstance(node, ast.Lambda) and is_requires_grad(node.body)
 
 
+TENSOR_FACTORIES = frozenset(
+    {"zeros", "ones", "empty", "full", "rand", "randn", "randint", "arange", "linspace", "eye", "tensor",
+     "as_tensor", "from_numpy", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like"}
+)
+
+
 class Detectors(Base):
+    def is_new_tensor(self, node: ast.expr, frame: Frame) -> bool:
+        """`torch.zeros(n, d)`, `torch.zeros(n, d).float()`: a plain tensor, never a module or a parameter."""
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not (
+                frame.imports.qualname(node.func) or "").startswith("torch."):
+            node = node.func.value
+        if not isinstance(node, ast.Call):
+            return False
+        qual = frame.imports.qualname(node.func) or ""
+        return qual.startswith("torch.") and qual.count(".") == 1 and qual.split(".")[1] in TENSOR_FACTORIES
+
     def is_configuration_flag(self, receiver_node: ast.expr, value_node: ast.expr) -> bool:
         """`self.requires_grad = requires_grad` (a value passed in), or any write to `self.requires_grad` in a file
         that reads it back (`if self.requires_grad:`): a module keeping its own setting, not a freeze attempt."""
@@ -108,9 +128,26 @@ class Detectors(Base):
         """TL016 patterns: `torch.tensor(x.item(), requires_grad=True)`, `x.detach().requires_grad_()`,
         `Variable(x.data, requires_grad=True)`, `loss.requires_grad = True`."""
         if forced or (value_node is not None and self.is_rebuilt_loss(value_node, frame)):
-            text = self.text(line)
-            self.facts.losses_rebuilt.append(
-                LossRebuilt(name, self.where(line, frame), text, len(self.facts.events)))
+            rebuilt = LossRebuilt(name, self.where(line, frame), self.text(line), len(self.facts.events))
+            self.facts.losses_rebuilt.append(rebuilt)
+            frame.env[name] = RebuiltLoss(rebuilt)
+
+    def rebuilt_loss_returned(self, name: str, value: RebuiltLoss, frame: Frame) -> None:
+        """`loss = self.compute_loss(...)` where the helper returns a rebuilt loss: reported where it was
+        rebuilt, once a backward runs on `loss` here."""
+        origin = value.origin
+        where = Where(origin.where.node, frame.scope, frame.conditions)
+        self.facts.losses_rebuilt.append(LossRebuilt(name, where, origin.text, len(self.facts.events)))
+
+    def returned_to_lightning(self, node: ast.expr, line: ast.stmt, frame: Frame) -> None:
+        """`return loss` (or `{"loss": loss}`) from `training_step`: Lightning calls `backward()` on it."""
+        if frame.function != "training_step":
+            return
+        loss = dict_entry(node, "loss") if isinstance(node, ast.Dict) else node
+        name = loss_name(loss)
+        if name is not None:
+            self.facts.backwards.append(Backward(name, self.where(line, frame), len(self.facts.events),
+                                                 by_lightning=True))
 
     def is_rebuilt_loss(self, node: ast.expr, frame: Frame) -> bool:
         if not isinstance(node, ast.Call):

@@ -42,6 +42,7 @@ from tllint.static.interpreter.state import (
     param_sources,
 )
 from tllint.static.interpreter.syntax import (
+    Arg,
     arguments,
     dict_entry,
     integer_literal,
@@ -204,6 +205,19 @@ class MethodCalls(Base):
             return Ref(ref.obj, (*ref.path, *target.split(".")))
         return Ref(ref.obj, (*ref.path, Placeholder(f"@{method}()")))
 
+    def attribute_by_name(self, args: list[Arg], frame: Frame) -> Value:
+        """`getattr(model, "fc")` is `model.fc`; `getattr(model, name)` a sub-module or parameter tllint cannot
+        name."""
+        receiver = self.value(args[0].value, frame)
+        for arg in args[1:]:
+            self.value(arg.value, frame)
+        attr = string_literal(args[1].value)
+        if attr is not None:
+            return self.attribute(receiver, attr)
+        if isinstance(receiver, Ref) and not receiver.obj.plain:
+            return Ref(receiver.obj, (*receiver.path, Placeholder("@getattr()")))
+        return UNKNOWN
+
     def builtin_call(self, name: str, node: ast.Call, frame: Frame, statement: ast.AST) -> Value | None:
         args = arguments(node)
         if name in ("list", "tuple", "set", "sorted") and len(args) == 1:
@@ -218,6 +232,8 @@ class MethodCalls(Base):
             return UNKNOWN
         if name == "enumerate" and args:
             return self.value(args[0].value, frame)
+        if name == "getattr" and len(args) in (2, 3):
+            return self.attribute_by_name(args, frame)
         if name == "setattr" and len(args) == 3:
             receiver = self.value(args[0].value, frame)
             attr = string_literal(args[1].value)

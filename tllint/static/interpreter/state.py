@@ -99,6 +99,8 @@ class Frame:
     loop_locals: frozenset[str] = frozenset()
     depth: int = 0
     constructing: ModelObject | None = None  # the instance whose __init__ this is
+    function: str = ""  # the name of the function being interpreted (`training_step`)
+    tensors: set[str] = field(default_factory=set)  # names assigned a new tensor (`pe = torch.zeros(...)`)
 
     def child_env(self) -> dict[str, Value]:
         return dict(self.env)

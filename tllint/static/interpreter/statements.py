@@ -17,10 +17,12 @@ from tllint.static.facts import (
     Event,
     LazyFreeze,
     Literal,
+    LossRebuilt,
     ModuleVar,
     Origin,
     ParamsOf,
     ParamVar,
+    RebuiltLoss,
     Ref,
     Replaced,
     SetRequiresGrad,
@@ -86,6 +88,9 @@ class Statements(Base):
             self.expression_statement(node.value, node, frame)
         elif isinstance(node, ast.Return) and node.value is not None:
             value = self.value(node.value, frame)
+            if self.is_rebuilt_loss(node.value, frame):  # `return torch.tensor(loss.item(), requires_grad=True)`
+                value = RebuiltLoss(LossRebuilt("", self.where(node, frame), self.text(node), len(self.facts.events)))
+            self.returned_to_lightning(node.value, node, frame)
             if frame.summary is not None:
                 frame.summary.returns.append(value)
         elif isinstance(node, ast.Import | ast.ImportFrom):
@@ -265,6 +270,12 @@ class Statements(Base):
         if isinstance(target, ast.Name):
             frame.env[target.id] = value
             frame.imports.forget(target.id)
+            if isinstance(value, RebuiltLoss) and isinstance(value_node, ast.Call):
+                self.rebuilt_loss_returned(target.id, value, frame)
+            if self.is_new_tensor(value_node, frame):
+                frame.tensors.add(target.id)
+            else:
+                frame.tensors.discard(target.id)
             self.detect_loss_rebuild(target.id, value_node, line, frame)
         elif isinstance(target, ast.Tuple | ast.List):
             self.assign_tuple(target, value, value_node, line, frame)
@@ -293,8 +304,10 @@ class Statements(Base):
         where = self.where(line, frame)
         if attr == "requires_grad" or attr in MISSPELLINGS:
             flag = self.is_configuration_flag(receiver_node, value_node)
-            self.facts.attribute_writes.append(
-                AttributeWrite(receiver, attr, where, self.text(receiver_node), configuration_flag=flag))
+            on_tensor = (receiver is UNKNOWN and isinstance(receiver_node, ast.Name)
+                         and receiver_node.id in frame.tensors)
+            self.facts.attribute_writes.append(AttributeWrite(receiver, attr, where, self.text(receiver_node),
+                                                              configuration_flag=flag, on_tensor=on_tensor))
             if attr == "requires_grad":
                 self.requires_grad_write(receiver, receiver_node, value_node, line, frame)
             return

@@ -22,6 +22,7 @@ from tllint.static.facts import (
     Origin,
     ParamGroupAdded,
     ParamsOf,
+    RebuiltLoss,
     Ref,
     Replaced,
     SetRequiresGrad,
@@ -138,7 +139,7 @@ class _Replayer:
             return value if value.absolute()[0].origin is not Origin.PARAMETER else UNKNOWN
         if isinstance(value, Optimizer):
             return self.optimizers.get(value.uid, UNKNOWN)
-        return value if isinstance(value, Literal) else UNKNOWN
+        return value if isinstance(value, Literal | RebuiltLoss) else UNKNOWN
 
 
 def _bind_arguments(summary: Summary, function: FunctionDef, node: ast.Call, args: list[Value],
@@ -221,7 +222,8 @@ class HelperSummaries(Base):
             conditions = (Condition(f"{function.owner.name}.{function.name}() runs"),)
         constructing = bound if function.owner is not None and function.name == "__init__" else None
         inner = Frame(env, frame.imports.child(), dict(frame.functions), frame.classes, next(self.scopes),
-                      summary, conditions, depth=frame.depth + 1, constructing=constructing)
+                      summary, conditions, depth=frame.depth + 1, constructing=constructing,
+                      function=function.name)
         self.register_definitions(function.node.body, inner)
         self.recording.append(summary)
         try:

@@ -2,7 +2,9 @@
 Finds a loss rebuilt from a number or a detached tensor and then used for `backward()`:
 `torch.tensor(loss.item(), requires_grad=True)`, `loss = loss.detach().requires_grad_()`,
 `loss.requires_grad = True`, `Variable(loss.data, requires_grad=True)`. Backwards through
-`scaler.scale(loss).backward()` and `accelerator.backward(loss)` count too.
+`scaler.scale(loss).backward()` and `accelerator.backward(loss)` count too, and so does the loss a Lightning
+`training_step` returns (Lightning runs its backward). A loss rebuilt in a same-file helper that returns it
+(`loss = self.compute_loss(...)`) is reported where the helper rebuilds it.
 
 ## Why is this bad?
 `.item()`, `.detach()` and `.data` cut the autograd graph: the rebuilt tensor is a new leaf that depends on no
@@ -43,7 +45,8 @@ No fix: the loss must be computed again from the graph, and the right expression
 it.
 
 ## Known limits
-Only rebuilds of the variable that `backward()` is called on, in the same function, are reported. A detached
+Only rebuilds of the variable that `backward()` is called on (or `training_step` returns), in the same
+function or a same-file helper that returns it, are reported. A detached
 copy kept for logging is fine. Tensors made to require grad on purpose (inputs for gradient penalties or
 adversarial examples) are not losses and are not reported.
 """
@@ -75,10 +78,13 @@ def loss_detached_from_graph(facts: FileFacts, ctx: Context) -> Iterator[Violati
         )
         if backward is None:
             continue
+        line = ctx.line(backward.where.node)
+        runs = (f"the backward Lightning runs on what `training_step` returns (line {line})"
+                if backward.by_lightning else f"`{rebuilt.name}.backward()` on line {line}")
         yield Violation(
             f"`{rebuilt.name}` is rebuilt from a number or a detached tensor, so it no longer depends on any "
-            f"parameter: `{rebuilt.name}.backward()` on line {ctx.line(backward.where.node)} computes no "
-            "gradient and nothing trains. Call `backward()` on the loss the model computed; if it does not "
-            "require grad, find where the graph was cut (`.item()`, `.detach()`, `.data`, `torch.no_grad()`).",
+            f"parameter: {runs} computes no gradient and nothing trains. Call `backward()` on the loss the model "
+            "computed; if it does not require grad, find where the graph was cut (`.item()`, `.detach()`, "
+            "`.data`, `torch.no_grad()`).",
             rebuilt.where.node,
         )

@@ -33,8 +33,9 @@ Safe (`--fix`): on a parameter the name is corrected (`p.requires_grad = v`). On
 anything, and on a parameter it does the same as the assignment.
 
 ## Known limits
-Only the listed spellings are recognised, and only on receivers known to be parameters or modules; options
-objects and dictionaries with such keys are not reported.
+Only the listed spellings are recognised, and only on receivers known to be parameters or modules (an error),
+or names just assigned a new tensor (`pe = torch.zeros(...)`: a warning, since a new tensor already has
+`requires_grad=False`); options objects and dictionaries with such keys are not reported.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from tllint.static.facts import (
 from tllint.static.rules import (
     ERROR,
     REQUIRES_GRAD_WORDS,
+    WARNING,
     Context,
     Violation,
     rule,
@@ -76,23 +78,25 @@ def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Violati
         receiver = write.receiver_text
         if target == "module":
             advice = f"Call `{receiver}.requires_grad_(...)`, which sets it on every parameter."
-        elif target == "parameter":
+        elif target in ("parameter", "tensor"):
             advice = f"Write `{receiver}.requires_grad = ...`."
         else:
             advice = f"Write `{receiver}.requires_grad = ...` on a tensor, or call `{receiver}.requires_grad_(...)`."
+        # a new tensor starts with `requires_grad=False`: the misspelt write is usually harmless, so a warning
+        severity = WARNING if target == "tensor" else None
         yield Violation(f"`{name}` is a misspelling of `requires_grad` on a {target}: it {consequence}. {advice}",
-                        write.where.node, fix=_fix(ctx, write, target))
+                        write.where.node, severity=severity, fix=_fix(ctx, write, target))
 
 
 def _fix(ctx: Context, write: AttributeWrite, target: str) -> Fix | None:
-    """The spelling corrected: `.requires_grad = v` on a parameter; the method call `.requires_grad_(v)` for
-    `requires_grad_ = v`, which meant the method, and on what may be a module, where it is the only form that
+    """The spelling corrected: `.requires_grad = v` on a parameter or tensor; the method call `.requires_grad_(v)`
+    for `requires_grad_ = v`, which meant the method, and on what may be a module, where it is the only form that
     freezes anything (on a parameter it does the same as the assignment)."""
     assignment = fixing.assigned_attribute(write.where.node, write.attr) if write.where.via is None else None
     if assignment is None:
         return None
     attribute, value = assignment
-    if write.attr == "requires_grad_" or target != "parameter":
+    if write.attr == "requires_grad_" or target not in ("parameter", "tensor"):
         call = f"{ctx.segment(attribute.value)}.requires_grad_({ctx.segment(value)})"
         return fixing.fix(f"Call `{' '.join(call.split())}`", [fixing.replace(ctx, write.where.node, call)],
                           fixing.SAFE)
@@ -101,6 +105,8 @@ def _fix(ctx: Context, write: AttributeWrite, target: str) -> Fix | None:
 
 
 def _misspelling_target(facts: FileFacts, write: AttributeWrite) -> str | None:
+    if write.on_tensor:
+        return "tensor"
     if isinstance(write.receiver, ParamVar):
         return "parameter"
     if isinstance(write.receiver, ModuleVar):
