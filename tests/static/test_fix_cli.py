@@ -113,7 +113,7 @@ def test_unfixable_wins_over_fixable_and_fix_can_be_configured(tmp_path: Path) -
     (tmp_path / "pyproject.toml").write_text('[tool.tllint]\nfix = true\nunfixable = ["TL002"]\n')
     result = run_tllint("check", "--output-format", "json", "train.py", cwd=tmp_path)
     assert codes(result.stdout) == ["TL002"]
-    assert "model.requires_grad = False" in script.read_text()
+    assert "model.layer1.requires_grad = False" in script.read_text()
     assert "weights=ResNet18_Weights.IMAGENET1K_V1" in script.read_text()
     copy(tmp_path, name="other.py")
     run_tllint("check", "--fixable", "TL04", "--unfixable", "TL001", "other.py", cwd=tmp_path)
@@ -125,9 +125,9 @@ def test_every_output_carries_the_fixes(tmp_path: Path) -> None:
     copy(tmp_path)
     [finding] = json.loads(run_tllint("check", "--output-format", "json", "--select", "TL002", "train.py",
                                       cwd=tmp_path).stdout)
-    assert finding["fix"] == {"description": "Call `model.requires_grad_(False)`", "applicability": "safe",
-                              "edits": [{"line": 9, "column": 1, "end_line": 9, "end_column": 28,
-                                         "replacement": "model.requires_grad_(False)"}]}
+    assert finding["fix"] == {"description": "Call `model.layer1.requires_grad_(False)`", "applicability": "safe",
+                              "edits": [{"line": 9, "column": 1, "end_line": 9, "end_column": 35,
+                                         "replacement": "model.layer1.requires_grad_(False)"}]}
     sarif = json.loads(run_tllint("check", "--output-format", "sarif", "train.py", cwd=tmp_path).stdout)
     schema = json.loads((REPO / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validate(sarif, schema)
