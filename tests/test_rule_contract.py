@@ -18,6 +18,7 @@ import pytest
 
 from tests.helpers import REPO, RUNTIME_FIXTURES, STATIC_FIXTURES, run_tllint
 from tllint.config import Config
+from tllint.findings.model import Applicability
 from tllint.findings.pages import SECTIONS, rule_page
 from tllint.findings.registry import Half, Rule, catalog, rules
 from tllint.static.engine import check_source
@@ -167,3 +168,11 @@ def test_a_new_rule_module_is_discovered(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert "TL099" in result.stdout and package.is_dir()
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=rule_id)
+def test_page_says_whether_and_how_the_rule_is_fixed(rule: Rule) -> None:
+    """`## Fix` opens with the kind the rule declares (`@rule(..., fix=...)`), which is what its fixes carry."""
+    section = rule_page(rule.info).section("Fix").strip()
+    expected = {None: "No fix", Applicability.SAFE: "Safe (", Applicability.UNSAFE: "Unsafe ("}[rule.info.fix]
+    assert section.startswith(expected), f"{rule.info.code}: '## Fix' should start with {expected!r}"

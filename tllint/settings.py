@@ -64,6 +64,12 @@ SETTINGS: dict[str, Setting] = {setting.key: setting for setting in (
     Setting("extend-exclude", Kind.GLOBS, "Path patterns not to check, on top of `exclude`.", ()),
     Setting("max-file-size", Kind.SIZE, f"Files larger than this are reported as {PARSE_ERROR.code} and not read "
             "(bytes, or a number with kB/MB/GB).", MAX_FILE_SIZE),
+    Setting("fix", Kind.FLAG, "Apply the safe fixes to the files, then report what remains.", False),
+    Setting("unsafe-fixes", Kind.FLAG, "Also apply (with fix) or show the unsafe fixes, which change what trains.",
+            False),
+    Setting("fixable", Kind.CODES, "Codes or prefixes whose fixes may be applied.", ("ALL",)),
+    Setting("unfixable", Kind.CODES, "Codes or prefixes whose fixes are never applied (wins over `fixable`).",
+            ()),
 )}
 SELECTION_KEYS = ("select", "extend-select", "ignore", "extend-ignore")
 

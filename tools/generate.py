@@ -27,9 +27,14 @@ SETTINGS_TABLE = re.compile(r"(<!-- settings -->\n).*?(<!-- /settings -->)", re.
 
 
 def rule_table(selected: list[Rule]) -> str:
-    """The README table of one half: code, name, severity and summary, from the registry."""
-    rows = ["| code | name | severity | what it catches |", "|---|---|---|---|"]
-    rows += [f"| {r.info.code} | {r.info.name} | {r.info.severity.value} | {r.info.summary} |" for r in selected]
+    """The README table of one half: code, name, severity, summary and (where a rule of the half has one) the kind
+    of fix, from the registry."""
+    fixes = any(r.info.fix is not None for r in selected)
+    rows = ["| code | name | severity | what it catches |" + (" fix |" if fixes else ""),
+            "|---|---|---|---|" + ("---|" if fixes else "")]
+    for r in selected:
+        fix = f" {r.info.fix.value if r.info.fix is not None else '-'} |" if fixes else ""
+        rows.append(f"| {r.info.code} | {r.info.name} | {r.info.severity.value} | {r.info.summary} |{fix}")
     return "\n".join(rows) + "\n"
 
 

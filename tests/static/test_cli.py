@@ -44,7 +44,8 @@ def test_seed_wrong_order_reports_tl001_at_the_loop_and_exits_1(tmp_path: Path) 
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("train.py:6:1: TL001 [error] ")
     assert "    6 | for name, param in model.named_parameters():" in result.stdout
-    assert "1 finding in 1 file (1 error); 1 file checked." in result.stdout
+    assert "1 finding in 1 file (1 error); 1 file checked; 1 unsafe fix available with --unsafe-fixes." in \
+        result.stdout
 
 
 def test_seed_right_order_is_clean_and_exits_0(tmp_path: Path) -> None:
@@ -62,7 +63,11 @@ def test_json_output_has_the_documented_keys(tmp_path: Path) -> None:
     assert finding == {
         "code": "TL001", "name": "freeze-after-head-replacement", "severity": "error",
         "path": "src/train.py", "line": 6, "column": 1, "end_line": 6, "end_column": 43,
-        "message": finding["message"], "fix": None,
+        "message": finding["message"], "fix": {
+            "description": "Freeze first, then replace `model.fc`", "applicability": "unsafe",
+            "edits": [{"line": 5, "column": 1, "end_line": 5, "end_column": 1,
+                       "replacement": WRONG_ORDER.split("\n", 5)[5]},
+                      {"line": 6, "column": 1, "end_line": 8, "end_column": 1, "replacement": ""}]},
     }
     assert "line 5" in finding["message"]
 

@@ -160,7 +160,8 @@ def test_the_summary_counts_checked_and_skipped_files(tmp_path: Path) -> None:
     write(tmp_path, "vendored.py", "# tllint: skip-file\n" + SEED_WRONG)
     result = run_tllint("check", ".", cwd=tmp_path)
     assert result.stdout.endswith("1 finding in 1 file (1 error); 2 files checked, 3 without training code "
-                                  "skipped, 1 skipped by `# tllint: skip-file`.\n"), result.stdout
+                                  "skipped, 1 skipped by `# tllint: skip-file`; 1 unsafe fix available with "
+                                  "--unsafe-fixes.\n"), result.stdout
     again = run_tllint("check", ".", cwd=tmp_path)  # from the cache: the same counts
     assert again.stdout == result.stdout
     (tmp_path / "train.py").unlink()

@@ -40,3 +40,19 @@ def test_a_file_without_training_code_is_decided_from_its_bytes(tmp_path) -> Non
     result = subprocess.run([sys.executable, "-c", probe, str(script)], cwd=REPO, capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "0 []", result.stdout + result.stderr
+
+
+def test_fixes_are_reported_and_applied_without_libcst(tmp_path) -> None:
+    """Findings carry their fixes in every format, and `--diff` and `--fix` apply them, without libcst: fixes are
+    text edits at the positions CPython's parser gave."""
+    script = tmp_path / "train.py"
+    script.write_text("from torchvision.models import resnet18\nmodel = resnet18(pretrained=True)\n"
+                      "model.requires_grad = False\n")
+    for options, expected in (([], "1 []"), (["--output-format", "json"], "1 []"),
+                              (["--output-format", "sarif"], "1 []"), (["--diff"], "1 []"), (["--fix"], "0 []")):
+        probe = PROBE.replace('["check", sys.argv[1]]', f'["check", "--no-cache", *{options!r}, sys.argv[1]]')
+        assert probe.count(repr(options)) == 1
+        result = subprocess.run([sys.executable, "-c", probe, str(script)], cwd=REPO, capture_output=True,
+                                text=True, check=True)
+        assert result.stdout.strip().splitlines()[-1] == expected, (options, result.stdout + result.stderr)
+    assert "model.requires_grad_(False)" in script.read_text()

@@ -100,6 +100,38 @@ def test_the_readme_snippet_works_with_only_the_url_and_revision_replaced(hook_r
     assert "tllint" in passing.stdout and "Passed" in passing.stdout
 
 
+def test_fix_in_the_hook_args_rewrites_the_file_and_fails_the_commit(hook_repo: Path, tmp_path: Path) -> None:
+    """`args: [--fix]`, as with ruff's hook: the commit fails, the file is rewritten, and committing the fixed file
+    passes."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, check=True, capture_output=True,
+                          text=True).stdout.strip()
+    project = tmp_path / "project"
+    project.mkdir()
+    git("init", "-q", cwd=project)
+    (project / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {hook_repo}\n    rev: {head}\n    hooks:\n      - id: tllint\n        args: [--fix]\n")
+    broken = "from torchvision.models import resnet18\n\nmodel = resnet18(pretrained=True)  # the backbone\n" \
+             "model.requires_grad = False  # freeze it\n"
+    (project / "train.py").write_text(broken)
+    git("add", ".pre-commit-config.yaml", "train.py", cwd=project)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    subprocess.run(["pre-commit", "install"], cwd=project, check=True, capture_output=True, env=env)
+
+    def commit() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", "train"],
+                              cwd=project, capture_output=True, text=True, env=env, timeout=900)
+
+    failed = commit()
+    assert failed.returncode != 0, failed.stdout + failed.stderr
+    assert "files were modified by this hook" in failed.stdout + failed.stderr
+    fixed = (project / "train.py").read_text()
+    assert "model.requires_grad_(False)  # freeze it" in fixed
+    assert "resnet18(weights=ResNet18_Weights.IMAGENET1K_V1)  # the backbone" in fixed
+    git("add", "train.py", cwd=project)
+    passed = commit()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
 def test_hook_checks_a_staged_notebook(hook_repo: Path, tmp_path: Path) -> None:
     """`types_or: [python, jupyter]`: pre-commit hands the hook a notebook, whose finding names its cell."""
     home = tmp_path / "pre-commit-home"

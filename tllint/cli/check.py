@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from tllint.cli.errors import Failure, set_verbose
+from tllint.cli.fixes import Fixer, fixable_codes
 from tllint.cli.options import command_line_layer, setting_options
 from tllint.cli.report import RunResult, show_files, show_settings, write_report
 from tllint.config import Config, Layer, Resolver
@@ -53,6 +54,8 @@ class CheckOptions:
     force_exclude: bool
     jobs: int | None
     no_cache: bool
+    diff: bool
+    show_fixes: bool
 
 
 @click.command("check")
@@ -80,6 +83,10 @@ class CheckOptions:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: the number of CPUs); 1 checks in this process.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.tllint_cache/).")
+@click.option("--diff", is_flag=True,
+              help="Print the unified diff of what --fix (with --unsafe-fixes: also the unsafe fixes) would change, "
+                   "and write nothing; exit 1 when there is a change.")
+@click.option("--show-fixes", is_flag=True, help="List the fixes that were applied, after the report.")
 @click.option("-v", "--verbose", is_flag=True, expose_value=False, is_eager=True, callback=set_verbose,
               help="Show the traceback of internal errors.")
 def check_command(paths: tuple[str, ...], **given: Any) -> None:
@@ -124,30 +131,36 @@ def _check(paths: tuple[str, ...], options: CheckOptions, layer: Layer, from_std
         click.echo(show_settings(first, base, cache_folder), nl=False)
         return 0
     result = RunResult()
+    fixer = Fixer(options.diff)
     if from_stdin:
-        _check_stdin(base, options, result)
+        _check_stdin(base, options, result, fixer)
     else:
-        jobs = _jobs(paths, resolver, options, result)
+        targets = _jobs(paths, resolver, options, result)
+        jobs = [job for job, _ in targets]
         if options.show_files:
             click.echo(show_files(jobs, result), nl=False)
             return result.exit_code(exit_zero=True)
         cache = None if options.no_cache else Cache.open(Cache.folder_beside(base.source), warn=_warn(options))
-        for job, outcome in zip(jobs, _run(jobs, cache, options.jobs or default_jobs()), strict=True):
-            result.add(outcome, job.codes)
+        for (job, config), outcome in zip(targets, _run(jobs, cache, options.jobs or default_jobs()), strict=True):
+            result.add(fixer.file(job, config, outcome), job.codes)
+    result.problems.extend(fixer.problems)
+    result.fixes = fixer.counts
     for note in result.notes:
         _warn(options)(note)
     write_report(result, options)
-    return result.exit_code(options.exit_zero)
+    return result.exit_code(options.exit_zero, options.diff)
 
 
-def _jobs(paths: tuple[str, ...], resolver: Resolver, options: CheckOptions, result: RunResult) -> list[Job]:
+def _jobs(paths: tuple[str, ...], resolver: Resolver, options: CheckOptions,
+          result: RunResult) -> list[tuple[Job, Config]]:
+    """The files to check, each with its configuration (which also says how to fix it)."""
     jobs = []
     for target in discover(paths, resolver, options.force_exclude):
         if isinstance(target, str):
             result.problems.append(target)
         else:
-            jobs.append(Job(target.path, target.display, _codes(target.config, target.path, result),
-                            target.config.max_file_size, target.config.root))
+            jobs.append((Job(target.path, target.display, _codes(target.config, target.path, result),
+                             target.config.max_file_size, target.config.root), target.config))
     return jobs
 
 
@@ -162,8 +175,9 @@ def _codes(config: Config, path: Path | str, result: RunResult) -> frozenset[str
     return config.codes_for(path, enabled)
 
 
-def _check_stdin(config: Config, options: CheckOptions, result: RunResult) -> None:
-    """The file read from stdin, shown and configured as `--stdin-filename` (or `-`); never cached."""
+def _check_stdin(config: Config, options: CheckOptions, result: RunResult, fixer: Fixer) -> None:
+    """The file read from stdin, shown and configured as `--stdin-filename` (or `-`); never cached, and never
+    fixed (there is no file to write): its fixes are reported."""
     name = options.stdin_filename
     if name is not None and options.force_exclude and config.excluded(name):
         return
@@ -174,6 +188,9 @@ def _check_stdin(config: Config, options: CheckOptions, result: RunResult) -> No
         outcome = FileOutcome([too_large(display, len(data), config.max_file_size)])
     else:
         outcome = check_bytes(data, display, codes)
+    if options.diff or config.value("fix"):
+        result.notes.append("the source read from stdin is checked, not fixed: its fixes are in the report")
+    fixer.count(outcome.findings, fixable_codes(config, codes), bool(config.value("unsafe-fixes")))
     result.add(outcome, codes)
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tllint.cli.errors import Failure, verbose
+from tllint.cli.fixes import FixCounts
 from tllint.config import Config
 from tllint.findings.model import Finding
 from tllint.output import Report, renderer
@@ -40,6 +41,7 @@ class RunResult:
     skipped: Counter[str] = field(default_factory=Counter)
     codes: set[str] = field(default_factory=set)  # the codes that ran on some file
     enabled: dict[int, frozenset[str]] = field(default_factory=dict)  # per configuration, computed once
+    fixes: FixCounts = field(default_factory=FixCounts)
 
     def add(self, outcome: FileOutcome, codes: frozenset[str]) -> None:
         self.findings.extend(outcome.findings)
@@ -51,23 +53,30 @@ class RunResult:
             self.checked += 1
         self.codes |= codes
 
-    def exit_code(self, exit_zero: bool) -> int:
+    def exit_code(self, exit_zero: bool, diff: bool = False) -> int:
+        """2 for a problem; else 1 for findings (with `--diff`: for a change to show), unless `--exit-zero`."""
         if self.problems:
             return 2
-        return 1 if self.findings and not exit_zero else 0
+        return 1 if (self.fixes.diffs if diff else self.findings) and not exit_zero else 0
 
 
 def write_report(result: RunResult, options: CheckOptions) -> None:
     """The report on stdout (or `--output-file`), then one line per problem on stderr."""
     colour = _colour(options)
-    if not options.silent:
+    if options.diff:
+        _write_diffs(result, options)
+    elif not options.silent:
         findings = sorted(result.findings, key=lambda f: f.sort_key)
+        fixes = result.fixes
         if options.statistics:
             text = statistics(findings, as_json=options.output_format == "json")
         else:
             report = Report(findings, result.checked, dict(result.skipped), frozenset(result.codes),
-                            os.getcwd(), colour, summary=not options.quiet)
+                            os.getcwd(), colour, summary=not options.quiet, fixed=len(fixes.fixed),
+                            fixable=fixes.fixable, unsafe_fixable=fixes.unsafe_fixable)
             text = renderer(options.output_format)(report)
+            if options.show_fixes and options.output_format == "text":
+                text += fixed_list(fixes.fixed)
         if options.output_file is not None:
             try:
                 Path(options.output_file).write_text(text, encoding="utf-8")
@@ -80,6 +89,28 @@ def write_report(result: RunResult, options: CheckOptions) -> None:
     if verbose():
         for detail in result.details:
             click.echo(detail, err=True, nl=False)
+
+
+def _write_diffs(result: RunResult, options: CheckOptions) -> None:
+    """`--diff`: the changes on stdout, and how many fixes they hold on stderr."""
+    if not options.silent:
+        click.echo("".join(result.fixes.diffs), nl=False)
+    count = len(result.fixes.fixed)
+    if not (options.quiet or options.silent):
+        noun = "fix" if count == 1 else "fixes"
+        click.echo(f"Would apply {count} {noun}." if count else "No fixes to apply.", err=True)
+
+
+def fixed_list(fixed: list[Finding]) -> str:
+    """`--show-fixes`: each applied fix, where it was (before the change) and what it did."""
+    if not fixed:
+        return "No fixes applied.\n"
+    lines = [f"Applied {len(fixed)} fix{'es' if len(fixed) != 1 else ''}:"]
+    for finding in sorted(fixed, key=lambda f: f.sort_key):
+        span = finding.span
+        lines.append(f"  {finding.path}:{span.line}:{span.column}: {finding.code} "
+                     f"{finding.fix.description if finding.fix is not None else ''}")
+    return "".join(line + "\n" for line in lines)
 
 
 def _colour(options: CheckOptions) -> bool:

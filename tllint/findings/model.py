@@ -32,9 +32,18 @@ class Span:
     end_column: int
 
 
+class Applicability(str, enum.Enum):
+    """Whether `--fix` applies a fix (as ruff): a safe fix does what the code evidently meant and changes nothing
+    else; an unsafe one changes what trains, so it is applied only with `--unsafe-fixes`."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
 @dataclass(frozen=True)
 class Edit:
-    """One text replacement of an autofix (reserved: no rule offers fixes yet)."""
+    """One text replacement of a fix. Its span counts lines and columns from 1 like a finding's, but its end is
+    exclusive (the position after the last replaced character, as in SARIF), so an insertion has end == start."""
 
     span: Span
     replacement: str
@@ -42,10 +51,15 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
-    """An autofix: a description and the edits that apply it."""
+    """A fix: what it does, the edits that apply it (together or not at all), and whether it is safe."""
 
     description: str
     edits: tuple[Edit, ...]
+    applicability: Applicability = Applicability.SAFE
+
+    @property
+    def safe(self) -> bool:
+        return self.applicability is Applicability.SAFE
 
 
 @dataclass(frozen=True)
@@ -53,8 +67,7 @@ class Finding:
     """One problem found in one place.
 
     `cell` is set in notebooks: the cell's 1-based position among all the notebook's cells, which the span's lines
-    count within; `fix` is reserved for autofixes. Both are serialised from the start so that adding them later
-    does not change the JSON schema.
+    count within; `fix` is the finding's fix, if its rule can make one here.
     """
 
     code: str
@@ -76,6 +89,7 @@ class Finding:
         if self.fix is not None:
             fix = {
                 "description": self.fix.description,
+                "applicability": self.fix.applicability.value,
                 "edits": [
                     {
                         "line": e.span.line,

@@ -1,5 +1,6 @@
-"""Rule pages: a generated header (code, name, severity, which half checks it) over the docstring of the rule's
-module, which has the sections `## What it does`, `## Why is this bad?`, `## Example`, `## Use instead` and
+"""Rule pages: a generated header (code, name, severity, which half checks it, which kind of fix it has) over the
+docstring of the rule's module, which has the sections `## What it does`, `## Why is this bad?`, `## Example`,
+`## Use instead`, `## Fix` (whether `--fix` or `--unsafe-fixes` repairs it and how, or why not) and
 `## Known limits`. The first ```python block under `## Example` must trigger the rule and the one under
 `## Use instead` must not; the contract test runs both. `tools/generate.py` writes every page to `rules/`.
 """
@@ -9,12 +10,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tllint.findings.model import Applicability
 from tllint.findings.registry import Half, RuleInfo, page_body
 
-SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Known limits")
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix", "Known limits")
 CHECKED_BY = {
     Half.STATIC: "static (`tllint check`)",
     Half.RUNTIME: "runtime audit (`tllint audit`, `tllint run`, `assert_*`)",
+}
+FIX_KIND = {
+    None: "none",
+    Applicability.SAFE: "safe (`tllint check --fix`)",
+    Applicability.UNSAFE: "unsafe (`tllint check --fix --unsafe-fixes`)",
 }
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 _SECTION = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
@@ -56,5 +63,6 @@ class RulePage:
 
 def rule_page(info: RuleInfo) -> RulePage:
     """The whole page of a rule, as `tllint rule CODE` prints it and `rules/` holds it."""
-    header = f"# {info.code} {info.name}\n\nSeverity: {info.severity.value} · Checked by: {CHECKED_BY[info.half]}"
+    header = (f"# {info.code} {info.name}\n\nSeverity: {info.severity.value} · Checked by: {CHECKED_BY[info.half]} · "
+              f"Fix: {FIX_KIND[info.fix]}")
     return RulePage(info, f"{header}\n\n{page_body(info)}\n")

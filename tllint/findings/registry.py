@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tllint.findings.model import Severity
+from tllint.findings.model import Applicability, Fix, Severity
 
 RULE_PACKAGES = {"static": "tllint.static.rules", "runtime": "tllint.runtime.rules"}
 INDEX_FILE = "index.json"
@@ -47,27 +47,32 @@ class RuleInfo:
     triggers: tuple[str, ...] = ()  # a file that contains none of these words cannot hold the finding
     opt_in: bool = False  # runs only when selected by its code (or a prefix narrower than the family's)
     module: str = ""
+    fix: Applicability | None = None  # the kind of fix the rule offers where it can make one; None: never fixed
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "severity": self.severity.value, "half": self.half.value,
                 "summary": self.summary, "triggers": list(self.triggers), "opt_in": self.opt_in,
-                "module": self.module}
+                "module": self.module, "fix": self.fix.value if self.fix is not None else None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RuleInfo:
+        fix = data.get("fix")
         return cls(data["code"], data["name"], Severity(data["severity"]), Half(data["half"]), data["summary"],
-                   tuple(data["triggers"]), data["opt_in"], data["module"])
+                   tuple(data["triggers"]), data["opt_in"], data["module"],
+                   Applicability(fix) if fix is not None else None)
 
 
 @dataclass(frozen=True)
 class Violation:
     """What a rule yields: the message, and what it is about. Static rules point at a syntax `node` (the engine
-    turns it into a position); runtime rules name the parameters (`params`) the finding concerns."""
+    turns it into a position); runtime rules name the parameters (`params`) the finding concerns. `fix` is the
+    rewrite that removes the finding, where the rule can make one safely (`tllint.static.fixing` builds it)."""
 
     message: str
     node: Any = None
     params: tuple[str, ...] = ()
     severity: Severity | None = None  # milder than the rule's for this case (a misspelling on a plain tensor)
+    fix: Fix | None = None
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,14 @@ def _register(info: RuleInfo, check: Callable[..., Iterable[Violation]] | None, 
 
 
 def rule(code: str, severity: Severity, *, summary: str, triggers: Iterable[str] = (),
-         opt_in: bool = False, reads_noqa: bool = False) -> Callable[[Check], Check]:
+         opt_in: bool = False, reads_noqa: bool = False, fix: Applicability | None = None) -> Callable[[Check], Check]:
     """Register the decorated check as rule `code`; its name is the function's name with dashes. A rule with
-    `reads_noqa` judges the `# noqa` comments and runs once the other rules' findings have been suppressed."""
+    `reads_noqa` judges the `# noqa` comments and runs once the other rules' findings have been suppressed; `fix`
+    declares the kind of fix its violations carry (each fix it yields must be of that kind)."""
 
     def register(check: Check) -> Check:
         info = RuleInfo(code, check.__name__.replace("_", "-"), severity, _half_of(check.__module__), summary,
-                        tuple(triggers), opt_in, check.__module__)
+                        tuple(triggers), opt_in, check.__module__, fix)
         _register(info, check, reads_noqa)
         return check
 

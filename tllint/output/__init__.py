@@ -27,6 +27,9 @@ class Report:
     root: str = field(default_factory=os.getcwd)
     colour: bool = False
     summary: bool = True  # the text format's closing line (off with --quiet)
+    fixed: int = 0  # fixes applied by this run
+    fixable: int = 0  # findings reported whose fix `--fix` would apply
+    unsafe_fixable: int = 0  # findings reported whose fix only `--unsafe-fixes` would apply
 
 
 Renderer = Callable[[Report], str]

@@ -4,8 +4,9 @@ Paths are URI references relative to `%SRCROOT%` (the folder tllint ran in, in `
 percent-encoded, so that `sub dir/my train.py` is a valid `uri`. Every rule that ran is described with its
 summary, the first section of its page, the page itself (Markdown) and a link to it in the repository. Each result
 carries a fingerprint of its code, file and source line (not its line number), so that code scanning follows an
-alert across commits that move it. In a notebook, a region's lines and columns count within the cell that its
-location names: a logical location `cell N` and the property `cell` (N counts every cell of the notebook, from 1).
+alert across commits that move it, and its fix where the rule can make one. In a notebook, a region's lines and
+columns count within the cell that its location names: a logical location `cell N` and the property `cell` (N
+counts every cell of the notebook, from 1).
 """
 
 from __future__ import annotations
@@ -71,15 +72,37 @@ def _results(report: Report, codes: list[str]) -> list[dict[str, Any]]:
     for finding in report.findings:
         identity = _identity(finding)
         seen[identity] += 1
-        results.append({
+        result: dict[str, Any] = {
             "ruleId": finding.code,
             "ruleIndex": codes.index(finding.code),
             "level": _LEVEL[finding.severity],
             "message": {"text": finding.message},
             "locations": [_location(finding, report.root)],
             "partialFingerprints": {FINGERPRINT: _digest(f"{identity}\0{seen[identity]}")},
-        })
+        }
+        if finding.fix is not None:
+            result["fixes"] = [_fix(finding, report.root)]
+        results.append(result)
     return results
+
+
+def _fix(finding: Finding, root: str) -> dict[str, Any]:
+    """The finding's fix as a SARIF fix: its edits as replacements (their ends are exclusive, like SARIF's), and
+    whether it is safe in its property bag."""
+    fix = finding.fix
+    assert fix is not None
+    return {
+        "description": {"text": fix.description},
+        "artifactChanges": [{
+            "artifactLocation": artifact_location(finding.path, root),
+            "replacements": [{
+                "deletedRegion": {"startLine": e.span.line, "startColumn": e.span.column,
+                                  "endLine": e.span.end_line, "endColumn": e.span.end_column},
+                "insertedContent": {"text": e.replacement},
+            } for e in fix.edits],
+        }],
+        "properties": {"applicability": fix.applicability.value},
+    }
 
 
 def _location(finding: Finding, root: str) -> dict[str, Any]:

@@ -40,7 +40,12 @@ def _finding(finding: Finding, colour: bool) -> list[str]:
         visible = source.expandtabs(1).rstrip()
         width = (span.end_column - span.column + 1) if span.end_line == span.line else len(visible) - span.column + 1
         caret = " " * (span.column - 1) + "^" * max(1, width)
-        lines += [gutter + visible, " " * (len(gutter) - 2) + "| " + style(caret, fg=_COLOURS[finding.severity]), ""]
+        lines += [gutter + visible, " " * (len(gutter) - 2) + "| " + style(caret, fg=_COLOURS[finding.severity])]
+    if finding.fix is not None:
+        kind = "safe fix" if finding.fix.safe else "unsafe fix, applied with --unsafe-fixes"
+        lines.append(f"      = fix ({kind}): {finding.fix.description}")
+    if source:
+        lines.append("")
     return lines
 
 
@@ -50,14 +55,28 @@ def summary(report: Report) -> str:
     counted = _files(report.checked, "checked")
     skipped = [f"{count} without training code skipped" if reason == "no training code" else
                f"{count} skipped by `{reason}`" for reason, count in report.skipped.items() if count]
+    fixes = _fixes(report)
     if not findings:
-        return f"No findings in {', '.join([counted, *skipped])}."
+        return f"No findings in {', '.join([counted, *skipped])}{fixes}."
     counts = Counter(f.severity for f in findings)
     parts = [f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity if counts[s]]
     noun = "finding" if len(findings) == 1 else "findings"
     files = len({f.path for f in findings})
     return (f"{len(findings)} {noun} in {_files(files)} ({', '.join(parts)}); "
-            f"{', '.join([counted, *skipped])}.")
+            f"{', '.join([counted, *skipped])}{fixes}.")
+
+
+def _fixes(report: Report) -> str:
+    """`; 5 fixed; 2 fixable with --fix; 1 unsafe fix available with --unsafe-fixes`, the parts that apply."""
+    parts = []
+    if report.fixed:
+        parts.append(f"{report.fixed} fixed")
+    if report.fixable:
+        parts.append(f"{report.fixable} fixable with --fix")
+    if report.unsafe_fixable:
+        noun = "fix" if report.unsafe_fixable == 1 else "fixes"
+        parts.append(f"{report.unsafe_fixable} unsafe {noun} available with --unsafe-fixes")
+    return "".join(f"; {part}" for part in parts)
 
 
 def _files(count: int, verb: str = "") -> str:

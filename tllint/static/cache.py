@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import tllint
-from tllint.findings.model import Edit, Finding, Fix, Severity, Span
+from tllint.findings.model import Applicability, Edit, Finding, Fix, Severity, Span
 from tllint.findings.registry import catalog
 from tllint.static.project import current_digest
 
@@ -211,7 +211,8 @@ def _record(finding: Finding) -> dict[str, Any]:
     span = finding.span
     fix = None
     if finding.fix is not None:
-        fix = [finding.fix.description, [[*_span(e.span), e.replacement] for e in finding.fix.edits]]
+        fix = [finding.fix.description, [[*_span(e.span), e.replacement] for e in finding.fix.edits],
+               finding.fix.applicability.value]
     return {"code": finding.code, "name": finding.name, "severity": finding.severity.value,
             "message": finding.message, "span": _span(span), "fix": fix, "cell": finding.cell,
             "extra": finding.extra}
@@ -224,14 +225,15 @@ def _span(span: Span) -> list[int]:
 def _finding(item: dict[str, Any], display: str) -> Finding:
     fix = None
     if item["fix"] is not None:
-        description, edits = item["fix"]
-        fix = Fix(description, tuple(Edit(Span(*edit[:4]), edit[4]) for edit in edits))
+        description, edits, applicability = item["fix"]
+        fix = Fix(description, tuple(Edit(Span(*edit[:4]), edit[4]) for edit in edits), Applicability(applicability))
     return Finding(item["code"], item["name"], Severity(item["severity"]), item["message"], display,
                    Span(*item["span"]), fix=fix, cell=item["cell"], extra=dict(item["extra"]))
 
 
 _FIELDS = {"code", "name", "severity", "message", "span", "fix", "cell", "extra"}
 _SEVERITIES = {severity.value for severity in Severity}
+_APPLICABILITIES = {applicability.value for applicability in Applicability}
 
 
 def _valid(entry: Any) -> bool:
@@ -260,7 +262,8 @@ def _valid_finding(item: Any) -> bool:
 
 
 def _valid_fix(fix: Any) -> bool:
-    return (isinstance(fix, list) and len(fix) == 2 and isinstance(fix[0], str) and isinstance(fix[1], list)
+    return (isinstance(fix, list) and len(fix) == 3 and isinstance(fix[0], str) and isinstance(fix[1], list)
+            and fix[2] in _APPLICABILITIES
             and all(isinstance(e, list) and len(e) == 5 and _valid_span(e[:4]) and isinstance(e[4], str)
                     for e in fix[1]))
 

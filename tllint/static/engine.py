@@ -94,7 +94,7 @@ def check_source(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = 
     if isinstance(tree, Finding):
         outcome.findings.append(tree)
         return _selected(outcome, codes)
-    return analyse(Source(text), text, tree, path, codes, noqa=noqa,
+    return analyse(Source(text, tree), text, tree, path, codes, noqa=noqa,
                    mentions_noqa=MENTIONS_NOQA.search(data) is not None, project=project)
 
 
@@ -166,8 +166,7 @@ class _Report:
             lines = self.source.noqa_lines(violation.node)
             source_line = self.source.lines[span.line - 1] if span.line <= len(self.source.lines) else ""
             finding = Finding(info.code, info.name, violation.severity or info.severity, violation.message, self.path,
-                              span,
-                              extra={"source_line": source_line})
+                              span, fix=violation.fix, extra={"source_line": source_line})
             if self.noqa and self._suppressed(finding, lines):
                 continue
             self.findings.setdefault((info.code, span), finding)

@@ -132,7 +132,8 @@ class Program:
         return cls([(cell, rows) for cell, rows in masked if rows is not None], ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
     def place(self, finding: Finding, part: _Part | None = None) -> Finding:
-        """The finding in its cell. `part`: its span counts lines of that cell alone (a cell's syntax error)."""
+        """The finding in its cell, without a fix (its edits count lines of the program, and `--fix` does not
+        rewrite notebooks yet). `part`: its span counts lines of that cell alone (a cell's syntax error)."""
         span = finding.span
         line, end_line = span.line, span.end_line
         if part is not None:
@@ -141,7 +142,7 @@ class Program:
         start, end = self.origins[line - 1], self.origins[end_line - 1]
         extra = {**finding.extra, "source_line": start.written} if "source_line" in finding.extra else finding.extra
         return replace(finding, span=Span(start.line, span.column + start.shift, end.line, span.end_column + end.shift),
-                       cell=start.cell, extra=extra)
+                       cell=start.cell, extra=extra, fix=None)
 
 
 class _NotebookSource(Source):

@@ -11,10 +11,12 @@ from tllint.findings.model import Span
 
 
 class Source:
-    """The text of one file (with `\\n` newlines only, as `prefilter.decode` returns it)."""
+    """The text of one file (with `\\n` newlines only, as `prefilter.decode` returns it), and its tree, which only
+    fixes read (`tllint.static.fixing`: where a statement's block is, where an import goes)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tree: ast.Module | None = None) -> None:
         self.lines = text.split("\n")
+        self.tree = tree
 
     def line(self, node: ast.AST) -> int:
         return node.lineno  # type: ignore[attr-defined, no-any-return]
@@ -60,6 +62,10 @@ class Source:
                     return node.lineno, last  # type: ignore[attr-defined]
             column = 0
         return node.lineno, last  # type: ignore[attr-defined]
+
+    def column(self, line: int, offset: int) -> int:
+        """ast's byte offset in a line as a 1-based character column."""
+        return self._column(line, offset) + 1
 
     def _column(self, line: int, offset: int) -> int:
         """ast's byte offset in a line as a character offset."""

@@ -41,6 +41,11 @@ example_inputs = {"pixel_values": torch.randn(2, 3, 16, 16)}
 ```
 Or call `model.enable_input_require_grads()`, or enable checkpointing before `get_peft_model`.
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 At initialisation `lora_A` gets an exactly zero gradient (because `lora_B` starts at zero), so the rule needs
 every adapter tensor, `lora_B` included, to get none. Adapters that are frozen (an adapter loaded without

@@ -34,6 +34,11 @@ backbone.eval()  # after every model.train(): the frozen statistics stay fixed
 example_inputs = torch.randn(4, 8)
 ```
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 Only layers derived from PyTorch's `_NormBase` (BatchNorm1d/2d/3d, SyncBatchNorm, and InstanceNorm with
 `track_running_stats=True`) are checked; a custom normalization layer that keeps its own running buffers is not

@@ -29,6 +29,11 @@ optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad]
 example_inputs = torch.randn(2, 8)
 ```
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 It reads `requires_grad` and the optimizer's `param_groups` at the audit moment, and with `audit()` only the
 one optimizer that is passed in (`tllint run` sees every optimizer that steps). It cannot tell whether the

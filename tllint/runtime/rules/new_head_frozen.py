@@ -37,6 +37,11 @@ example_inputs = {"input_ids": torch.randint(1, 100, (2, 8))}
 ```
 For a vision model, list the head: `modules_to_save=["classifier"]`.
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 Only transformers task classes are checked (a head is a child of the model outside its `base_model`, holding a
 layer sized by `config.num_labels`); a new head of a torchvision or timm model has no recognisable initial

@@ -32,6 +32,11 @@ model[2] = nn.Linear(16, 4)  # ... then add the new head, which is trainable
 example_inputs = torch.randn(2, 8)
 ```
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 The audit sees one forward and backward pass on the example inputs, at the moment it runs. With `audit()` the
 gradients come from a probe loss over every floating output, not from the script's loss: a loss that the real

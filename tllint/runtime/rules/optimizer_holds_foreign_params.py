@@ -30,6 +30,11 @@ optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 example_inputs = torch.randn(2, 8)
 ```
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 Any tensor in the optimizer's `param_groups` that is not a parameter of the audited model and got no gradient
 is reported, whatever it is. `audit()` computes gradients for every trainable tensor the optimizer holds, so a

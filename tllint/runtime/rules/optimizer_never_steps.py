@@ -38,6 +38,11 @@ for _ in range(3):
     head_opt.step()
 ```
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 Only `tllint run` sees optimizers step; `audit()` is given one optimizer and does not report this. An optimizer
 counts as idle when it is short of the audited step and has not stepped while the fastest optimizer went

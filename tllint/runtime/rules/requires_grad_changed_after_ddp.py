@@ -48,6 +48,11 @@ for _ in range(3):
     optimizer.step()
 ```
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 Seen only by `tllint run`, for DDP wrappers built while the script runs and whose forward ran before the
 audited step; parameters listed in `_ddp_params_and_buffers_to_ignore` are reported like the others. A change

@@ -29,6 +29,11 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.01)  # built once the model
 example_inputs = torch.randn(2, 8)
 ```
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 Membership is by tensor identity in the `param_groups` of the optimizer passed to `audit()` (only one; without
 it the rule is silent), so a model split across two optimizers looks incomplete unless `tllint run` sees both

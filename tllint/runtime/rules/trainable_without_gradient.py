@@ -56,6 +56,11 @@ optimizer = torch.optim.SGD(model.head.parameters(), lr=0.01)
 example_inputs = torch.randn(2, 8)
 ```
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 One forward on the example inputs, in the model's current mode: a layer used only in the other mode (auxiliary
 heads that run only in train mode), only for some inputs (experts a router did not pick, branches behind

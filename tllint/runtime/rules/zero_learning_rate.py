@@ -34,6 +34,11 @@ optimizer = torch.optim.SGD([
 example_inputs = torch.randn(2, 8)
 ```
 
+## Fix
+
+No fix. The audit watches a running model, not source text; where the same mistake shows in the source, the static
+rule that finds it there says whether `tllint check --fix` can repair it.
+
 ## Known limits
 It reads each param group's `lr` at the audit moment, from the optimizer passed in: a warm-up that starts at 0
 is reported (audit a later step), a scheduler that will drop the rate to 0 later is not, and a rate that is

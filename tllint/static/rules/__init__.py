@@ -28,11 +28,19 @@ CONSTRUCTOR_WORDS = ("torchvision", "timm")  # a torchvision or timm model is im
 
 
 class Context(Protocol):
-    """What a rule may ask of the file beyond its facts."""
+    """What a rule may ask of the file beyond its facts (a `Source`; fixes read the rest of it)."""
 
     def line(self, node: ast.AST) -> int: ...
 
     def text(self, node: ast.AST) -> str: ...
+
+    # what `tllint.static.fixing` reads to build a fix: the lines, the tree, exact source and character columns
+    lines: list[str]
+    tree: ast.Module | None
+
+    def segment(self, node: ast.AST) -> str: ...
+
+    def column(self, line: int, offset: int) -> int: ...
 
 
 Check = Callable[["FileFacts", Context], Iterator[Violation]]

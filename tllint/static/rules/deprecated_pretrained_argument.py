@@ -28,6 +28,14 @@ model = models.resnet18(weights=weights)
 preprocess = weights.transforms()
 ```
 
+## Fix
+
+Safe (`--fix`): `pretrained=True` becomes `weights=<Model>_Weights.<member>`, the member torchvision's own legacy
+mapping gives `True`, and `from <module> import <Model>_Weights` is added after the file's top imports unless they
+import that name already; `pretrained=False` becomes `weights=None`, and any other value `v` becomes `weights=<...>
+if v else None`. `pretrained_backbone=` becomes `weights_backbone=` the same way. No fix for an architecture the
+shipped table does not know.
+
 ## Known limits
 Only calls tllint can resolve to a torchvision builder are checked (`torchvision.models.X`, `models.X`,
 `from torchvision.models import X`, detection builders); a file's own function named `resnet18(pretrained=...)`
@@ -37,8 +45,11 @@ stays quiet, and so does `torch.hub.load(..., pretrained=True)`. For builders wi
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.architectures import Architecture, torchvision_backbone
 from tllint.static.facts import (
     FileFacts,
@@ -55,7 +66,7 @@ from tllint.static.rules._architecture import (
 )
 
 
-@rule("TL040", WARNING, triggers=('pretrained',),
+@rule("TL040", WARNING, triggers=('pretrained',), fix=fixing.SAFE,
       summary="torchvision `pretrained=`: the message gives the exact `weights=` enum")
 def deprecated_pretrained_argument(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     seen: set[int] = set()
@@ -68,21 +79,57 @@ def deprecated_pretrained_argument(facts: FileFacts, ctx: Context) -> Iterator[V
         for arg in obj.deprecated_args:
             keyword = arg.arg or ""
             arch = architecture_of(obj) if keyword == "pretrained" else torchvision_backbone(obj.constructor or "")
+            weights = _weights(keyword, arch)
+            module = _enum_module(keyword, obj.constructor or "")
             yield Violation(
-                _pretrained_message(keyword, ctx.text(arg.value), arch),
+                _pretrained_message(keyword, ctx.text(arg.value), weights),
                 arg,
+                fix=_fix(ctx, arg, weights, module) if arch is not None and module is not None else None,
             )
 
 
-def _pretrained_message(keyword: str, value: str, arch: Architecture | None) -> str:
+def _weights(keyword: str, arch: Architecture | None) -> str:
     """The `weights=` that torchvision's own legacy mapping gives `pretrained=True` (IMAGENET1K_V1, or the
     features-only VGG weights for a backbone)."""
-    new_keyword = "weights" if keyword == "pretrained" else "weights_backbone"
-    weights = "<Model>_Weights.DEFAULT"
-    if arch is not None and arch.weights_enum:
-        preferred = ("IMAGENET1K_FEATURES", "IMAGENET1K_V1") if keyword != "pretrained" else ("IMAGENET1K_V1",)
-        member = next((m for m in preferred if m in arch.weights_members), arch.default_weights)
-        weights = f"{arch.weights_enum}.{member}"
-    replacement = {"True": weights, "False": "None"}.get(value, f"{weights} if {value} else None")
+    if arch is None or not arch.weights_enum:
+        return "<Model>_Weights.DEFAULT"
+    preferred = ("IMAGENET1K_FEATURES", "IMAGENET1K_V1") if keyword != "pretrained" else ("IMAGENET1K_V1",)
+    member = next((m for m in preferred if m in arch.weights_members), arch.default_weights)
+    return f"{arch.weights_enum}.{member}"
+
+
+def _new_keyword(keyword: str) -> str:
+    return "weights" if keyword == "pretrained" else "weights_backbone"
+
+
+def _new_value(value: str, weights: str) -> str:
+    return {"True": weights, "False": "None"}.get(value, f"{weights} if {value} else None")
+
+
+def _pretrained_message(keyword: str, value: str, weights: str) -> str:
     return (f"`{keyword}=` is deprecated since torchvision 0.13 and will be removed; today it only warns, and "
-            f"a bool passed by mistake silently means no weights. Write `{new_keyword}={replacement}`.")
+            f"a bool passed by mistake silently means no weights. Write "
+            f"`{_new_keyword(keyword)}={_new_value(value, weights)}`.")
+
+
+def _enum_module(keyword: str, constructor: str) -> str | None:
+    """The module that defines the weights enum: the builder's own (`torchvision.models.detection`) for
+    `pretrained=`, `torchvision.models` for a backbone's."""
+    if keyword != "pretrained":
+        return "torchvision.models"
+    module = constructor.rpartition(".")[0]
+    return module if module.startswith("torchvision.models") else None
+
+
+def _fix(ctx: Context, arg: ast.keyword, weights: str, module: str) -> Fix | None:
+    """`pretrained=True` -> `weights=<the enum torchvision maps True to>`, its import added; the value kept as the
+    condition when it is not a literal."""
+    keyword = arg.arg or ""
+    value = ctx.segment(arg.value)
+    enum_name = weights.partition(".")[0]
+    new_value = _new_value(value, weights)
+    imports = fixing.import_edits(ctx, module, enum_name) if enum_name in new_value else []
+    if imports is None:
+        return None
+    text = f"{_new_keyword(keyword)}={new_value}"
+    return fixing.fix(f"Write `{' '.join(text.split())}`", [fixing.replace(ctx, arg, text), *imports], fixing.SAFE)

@@ -38,6 +38,16 @@ model.fc = nn.Linear(512, 10)  # new layers are trainable by default
 ```
 Or re-enable the head after the freeze, as linear-probing scripts do: `model.fc.requires_grad_(True)`.
 
+## Fix
+
+Unsafe (applied with `--unsafe-fixes`; `--fix` alone reports it as available). When the freeze and the replacement
+sit in one block, and the freeze neither mentions the new layer nor reads or binds a name the statements between
+them bind or read, the freeze moves (with the comment lines right above it) to just before the replacement.
+Otherwise, when the new layer has a name in the source that still means the same object at the freeze,
+`<layer>.requires_grad_(True)` is added right after the freeze. Unsafe because it changes what trains: that is the
+point, but only the author can confirm the new layer was meant to train. No fix where the freeze or the replacement
+is replayed from a same-file helper, or where they live in different functions.
+
 ## Known limits
 Only replacements and freezes visible in the same file are ordered; a model built in another module, or a
 freeze done by a callback defined elsewhere, is not followed. A freeze that skips the head by name
@@ -48,6 +58,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
     Effect,
     FileFacts,
@@ -71,7 +83,7 @@ from tllint.static.rules import (
 from tllint.static.timeline import effect, of_type, same_root
 
 
-@rule("TL001", ERROR, triggers=REQUIRES_GRAD_WORDS,
+@rule("TL001", ERROR, triggers=REQUIRES_GRAD_WORDS, fix=fixing.UNSAFE,
       summary="a freeze after a layer was replaced also freezes the new layer")
 def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for index, freeze in of_type(facts, SetRequiresGrad):
@@ -94,8 +106,24 @@ def freeze_after_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Vi
                 "trainable part, nothing does). Freeze first, then replace the layer, or re-enable it "
                 f"afterwards with `{target}.requires_grad_(True)`.{when(freeze.where)}",
                 freeze.where.node,
+                fix=_fix(ctx, freeze, replaced),
             )
             break
+
+
+def _fix(ctx: Context, freeze: SetRequiresGrad, replaced: Replaced) -> Fix | None:
+    """Unsafe, because it changes what trains (which is the point): move the freeze before the replacement when
+    that only reorders the two, else re-enable the new layer right after the freeze."""
+    if freeze.where.via is not None or replaced.where.via is not None or freeze.where.scope != replaced.where.scope:
+        return None
+    moved = fixing.move(ctx, freeze.where.node, replaced.where.node, replaced.slot_text)
+    if moved is not None:
+        return fixing.fix(f"Freeze first, then replace {layer_text(replaced)}", moved, fixing.UNSAFE)
+    if replaced.slot_text is None:
+        return None
+    reenable = f"{replaced.slot_text}.requires_grad_(True)"
+    edit = fixing.insert_after(ctx, freeze.where.node, replaced.where.node, reenable)
+    return fixing.fix(f"Add `{reenable}` after the freeze", [edit], fixing.UNSAFE)
 
 
 def _reenabled_later(facts: FileFacts, replaced: Replaced, freeze: SetRequiresGrad, after: int) -> bool:

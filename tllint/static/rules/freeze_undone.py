@@ -37,6 +37,10 @@ for name, p in model.named_parameters():
         decay.append(p)
 ```
 
+## Fix
+
+No fix: whether the freeze or the later statement that undoes it is the mistake is the author's choice.
+
 ## Known limits
 A re-enable under a condition the freeze does not share (`if args.finetune_all:`), one that covers only part
 of the model (even if it happens to cover every frozen parameter), or one after an optimizer was built or a

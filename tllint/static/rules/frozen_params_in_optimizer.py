@@ -37,6 +37,12 @@ optimizer = optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=
                       weight_decay=5e-4)
 ```
 
+## Fix
+
+Unsafe (applied with `--unsafe-fixes`): the `X.parameters()` passed to the optimizer becomes `(p for p in
+X.parameters() if p.requires_grad)`. Unsafe because a parameter unfrozen later (gradual unfreezing) is then in no
+optimizer. No fix where the parameters are not passed as one `X.parameters()` call.
+
 ## Known limits
 A warning: with default `zero_grad()` (set_to_none since torch 2.0) and a freeze before the first step, nothing
 moves. Stays quiet when the freeze is conditional or its extent unknown, when the whole model is frozen (that is
@@ -47,9 +53,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
     FileFacts,
     OptimizerBuilt,
+    ParamsOf,
 )
 from tllint.static.rules import (
     OPTIMIZER_WORDS,
@@ -62,7 +71,7 @@ from tllint.static.rules import (
 from tllint.static.timeline import Status, of_type, status
 
 
-@rule("TL011", WARNING, triggers=OPTIMIZER_WORDS,
+@rule("TL011", WARNING, triggers=OPTIMIZER_WORDS, fix=fixing.UNSAFE,
       summary="an optimizer over all parameters while some are frozen")
 def frozen_params_in_optimizer(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for index, built in of_type(facts, OptimizerBuilt):
@@ -76,5 +85,16 @@ def frozen_params_in_optimizer(facts: FileFacts, ctx: Context) -> Iterator[Viola
                 "`set_to_none=False`). Pass only trainable ones: "
                 "`filter(lambda p: p.requires_grad, model.parameters())`.",
                 built.where.node,
+                fix=_fix(ctx, built, source),
             )
             break
+
+
+def _fix(ctx: Context, built: OptimizerBuilt, source: ParamsOf) -> Fix | None:
+    """`X.parameters()` -> `(p for p in X.parameters() if p.requires_grad)`. Unsafe: a parameter unfrozen later
+    is then in no optimizer."""
+    call = fixing.parameters_argument(ctx, built.where.node, source.label) if built.where.via is None else None
+    if call is None or not source.label:
+        return None
+    trainable = f"(p for p in {ctx.segment(call)} if p.requires_grad)"
+    return fixing.fix("Pass only the trainable parameters", [fixing.replace(ctx, call, trainable)], fixing.UNSAFE)

@@ -34,6 +34,10 @@ model.fc = nn.Linear(2048, 10)
 ```
 For timm, `timm.create_model("resnet50", pretrained=True)`.
 
+## Fix
+
+No fix: whether the weights should be loaded or the layers left trainable is the author's choice.
+
 ## Known limits
 Weights chosen at run time (`weights=args.weights`, `pretrained=args.pretrained`) are trusted, and so is any
 `load_state_dict` before the freeze, whatever checkpoint it reads. Models built in another module, custom

@@ -30,6 +30,11 @@ model = resnet18(weights=ResNet18_Weights.IMAGENET1K_V1)
 model.fc = nn.Linear(model.fc.in_features, 10)  # 512 for resnet18, 2048 for resnet50
 ```
 
+## Fix
+
+No fix: the message gives the size the backbone produces, but the new layer's shape is a design choice (a projection
+in between may be what is missing).
+
 ## Known limits
 Only integer literals are compared; a size held in a variable or computed (`num_ftrs`, `model.fc.in_features`) is
 trusted. SqueezeNet's head is a 1x1 `nn.Conv2d` (`classifier[1]`, 512 channels): a new `nn.Conv2d` there is

@@ -41,6 +41,10 @@ model.classifier[6] = nn.Linear(4096, 10)  # VGG's last layer; model.classifier[
 For timm models, `model.reset_classifier(10)` (or `timm.create_model(name, num_classes=10)`) replaces the right
 layer for every family.
 
+## Fix
+
+No fix: the message names the model's real heads, but which one was meant is the author's choice.
+
 ## Known limits
 Only models whose constructor is visible in the same file and known to the table are checked; a model returned
 by a helper in another module, a custom `nn.Module`, a transformers model loaded from a checkpoint in a variable

@@ -29,6 +29,10 @@ model.fc = nn.Linear(2048, 5)
 optimizer = optim.SGD(model.fc.parameters(), lr=1e-2, momentum=0.9)
 ```
 
+## Fix
+
+No fix: whether the backbone should be frozen or given to the optimizer is the author's choice.
+
 ## Known limits
 Quiet when any freeze of the model appears in the file (even a partial or conditional one), when another
 optimizer in the file covers the rest of the model, and when the head is one of several param groups

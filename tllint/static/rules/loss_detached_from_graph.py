@@ -39,6 +39,11 @@ def train(model, loader, optimizer, criterion):
 If the loss does not require grad, find where the graph was cut (`.item()`, `.detach()`, `.data`,
 `torch.no_grad()`, a frozen model) instead of rebuilding it.
 
+## Fix
+
+No fix: the loss must be computed again from the graph, and the right expression depends on the training code around
+it.
+
 ## Known limits
 Only rebuilds of the variable that `backward()` is called on (or `training_step` returns), in the same
 function or a same-file helper that returns it, are reported. A detached

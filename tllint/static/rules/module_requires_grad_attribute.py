@@ -25,6 +25,11 @@ model = resnet18(weights=ResNet18_Weights.DEFAULT)
 model.requires_grad_(False)
 ```
 
+## Fix
+
+Safe (`--fix`): `X.requires_grad = v` becomes `X.requires_grad_(v)`. Only a plain single assignment is rewritten,
+not a chained one or a `setattr(...)` call, and not a statement replayed from a helper's call.
+
 ## Known limits
 Fires only when the receiver is known to be a module (built in the file, or used as one) and, for attribute
 paths, the name looks like a sub-module (`backbone`, `features`, `layer4`, `fc`, ...). `x.requires_grad = True`
@@ -38,7 +43,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
+    AttributeWrite,
     FileFacts,
     ModuleVar,
     Ref,
@@ -53,7 +61,7 @@ from tllint.static.rules import (
 )
 
 
-@rule("TL002", ERROR, triggers=REQUIRES_GRAD_WORDS,
+@rule("TL002", ERROR, triggers=REQUIRES_GRAD_WORDS, fix=fixing.SAFE,
       summary="`module.requires_grad = False` sets a plain attribute and freezes nothing")
 def module_requires_grad_attribute(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for write in facts.attribute_writes:
@@ -65,7 +73,19 @@ def module_requires_grad_attribute(facts: FileFacts, ctx: Context) -> Iterator[V
             f"parameter is frozen or unfrozen and `{name}` keeps its old state. "
             f"Use `{name}.requires_grad_(False)` (or `True`), which sets it on every parameter.",
             write.where.node,
+            fix=_fix(ctx, write),
         )
+
+
+def _fix(ctx: Context, write: AttributeWrite) -> Fix | None:
+    """`X.requires_grad = v` -> `X.requires_grad_(v)`: what the assignment meant."""
+    assignment = fixing.assigned_attribute(write.where.node, write.attr) if write.where.via is None else None
+    if assignment is None:
+        return None
+    target, value = assignment
+    call = f"{ctx.segment(target.value)}.requires_grad_({ctx.segment(value)})"
+    return fixing.fix(f"Call `{' '.join(call.split())}`", [fixing.replace(ctx, write.where.node, call)],
+                      fixing.SAFE)
 
 
 def _certainly_a_module(facts: FileFacts, receiver: object) -> bool:

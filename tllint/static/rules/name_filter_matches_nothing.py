@@ -35,6 +35,10 @@ for module in model.modules():
             p.requires_grad = False
 ```
 
+## Fix
+
+No fix: which parameters the name filter meant to choose is the author's choice.
+
 ## Known limits
 Only literals tested against names from `named_parameters()` of a model whose constructor the table knows are
 checked; filters built from lists, regular expressions or variables, and models the table does not know (custom

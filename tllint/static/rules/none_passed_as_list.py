@@ -29,6 +29,11 @@ config = LoraConfig(r=8, target_modules=target_modules, modules_to_save=["score"
 ```
 Or build the list first (`names = [*target_modules, "score"]`) and pass it.
 
+## Fix
+
+No fix: `names + [...]` gives the config its list, but whether `names` itself should also change (it is used again
+later?) is the author's choice.
+
 ## Known limits
 Only the call written directly as the keyword's value is seen; a `None` stored in a variable first
 (`saved = names.append("score")`) is not followed.

@@ -30,6 +30,13 @@ optimizer = optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 ```
 If the optimizer must exist first, add the new layer: `optimizer.add_param_group({"params": model.fc.parameters()})`.
 
+## Fix
+
+Unsafe (applied with `--unsafe-fixes`): the optimizer's construction moves to just after the replacement when both
+sit in one block and the statements in between neither use what the construction binds (the optimizer) nor bind a
+name it reads. Unsafe because the new layer then trains. Otherwise no fix: `add_param_group` would need a learning
+rate and group settings only the author can choose.
+
 ## Known limits
 Moving the model (`.to(device)`, `.cuda()`) or wrapping it in `DistributedDataParallel` after building the
 optimizer keeps the same parameter objects and is not reported; replacing with a parameter-free layer
@@ -40,6 +47,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
     FileFacts,
     OptimizerBuilt,
@@ -60,7 +69,7 @@ from tllint.static.rules import (
 from tllint.static.timeline import Status, of_type, optimizer_covers_later, status
 
 
-@rule("TL010", ERROR, triggers=OPTIMIZER_WORDS,
+@rule("TL010", ERROR, triggers=OPTIMIZER_WORDS, fix=fixing.UNSAFE,
       summary="a layer replaced after the optimizer was built never trains")
 def optimizer_before_head_replacement(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for index, replaced in of_type(facts, Replaced):
@@ -86,7 +95,19 @@ def optimizer_before_head_replacement(facts: FileFacts, ctx: Context) -> Iterato
             f"after replacing the layer, or add it with `optimizer.add_param_group({{'params': "
             f"{target}.parameters()}})`.",
             replaced.where.node,
+            fix=_fix(ctx, built, replaced),
         )
+
+
+def _fix(ctx: Context, built: OptimizerBuilt, replaced: Replaced) -> Fix | None:
+    """Move the optimizer's construction after the replacement, when nothing in between uses the optimizer (or
+    anything else the move would reorder). Unsafe: the new layer starts training."""
+    if built.where.via is not None or replaced.where.via is not None or built.where.scope != replaced.where.scope:
+        return None
+    statement = fixing.statement_of(ctx, built.where.node)
+    moved = fixing.move(ctx, statement, replaced.where.node) if statement is not None else None
+    return fixing.fix(f"Build the optimizer after replacing {layer_text(replaced)}", moved or [None],
+                      fixing.UNSAFE)
 
 
 def _trains_from_the_start(facts: FileFacts, replaced: Replaced, index: int) -> bool:

@@ -33,6 +33,10 @@ model.fc = nn.Linear(512, 10)
 optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=1e-3)
 ```
 
+## Fix
+
+No fix: what should train (and so what the optimizer should hold) is the author's choice.
+
 ## Known limits
 Stays quiet when a freeze is conditional or done by code tllint cannot see, when an optimizer receives
 parameters of another model (a frozen teacher next to a trained student is fine), and when the model's state

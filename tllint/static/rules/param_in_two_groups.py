@@ -34,6 +34,10 @@ optimizer = optim.SGD(
 )
 ```
 
+## Fix
+
+No fix: which group should hold the parameters (and so their learning rate) is the author's choice.
+
 ## Known limits
 Overlaps through name filters are judged by the filter's literal; groups built by identity (`id(p)` sets) or by
 code tllint cannot read are not reported. Tied weights shared by two sub-modules are not detected.

@@ -31,6 +31,11 @@ for p in model.parameters():
     p.requires_grad = False
 ```
 
+## Fix
+
+No fix: the file is not Python that this interpreter accepts (or cannot be read), and only its author knows what it
+should say.
+
 ## Known limits
 A file is analysed when it mentions a word some enabled rule needs (`requires_grad`, `parameters(`,
 `torchvision`, ...); one that never does is skipped from its bytes, whatever its syntax or encoding, and left to

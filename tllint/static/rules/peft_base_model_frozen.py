@@ -36,6 +36,11 @@ model(**batch).loss.backward()
 ```
 To freeze only part of the wrapped model, spare the adapters by name (`if "lora_" not in name`).
 
+## Fix
+
+No fix: PEFT already freezes the base weights, so the freeze may simply go, or it may have meant a part of the base
+model only; which is the author's choice.
+
 ## Known limits
 Only PEFT methods that put adapters inside the layers are checked (LoRA, AdaLoRA, IA3, LoHa, LoKr, OFT, BOFT,
 recognised by their config class and their parameter names `lora_`, `ia3_`, `hada_`, `lokr_`, `oft_`): prompt

@@ -42,6 +42,10 @@ model = get_peft_model(model, config)
 ```
 For a vision model, or any head the task type does not name, list it: `modules_to_save=["classifier"]`.
 
+## Fix
+
+No fix: which modules PEFT should keep trainable (`modules_to_save`) depends on the model and the task.
+
 ## Known limits
 Verified with transformers 5.25 and peft 0.21. A checkpoint is taken as a base checkpoint only when its name is
 an official one of a family the table knows; a name with a task in it (`-finetuned-sst-2`, `-mnli`, `-squad`) or

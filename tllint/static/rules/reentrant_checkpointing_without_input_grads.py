@@ -47,6 +47,11 @@ model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentran
 ```
 Or call `model.enable_input_require_grads()`, or enable checkpointing before `get_peft_model`.
 
+## Fix
+
+No fix: enabling input gradients or switching to non-reentrant checkpointing are both right; the choice depends on
+the library versions in use.
+
 ## Known limits
 A warning: the default depends on the installed transformers, which the file rarely says. Checkpointing
 enabled inside the model's own code, with `torch.utils.checkpoint` directly, or by a trainer other than

@@ -25,6 +25,11 @@ for p in model.parameters():
     p.requires_grad = False
 ```
 
+## Fix
+
+Safe (`--fix`): `p.requires_grad == v` (or `is v`) as a statement becomes `p.requires_grad = v`. `!=` and `is not`
+have no evident meaning, so they get no fix.
+
 ## Known limits
 Comparisons whose result is used are fine and never reported: `if param.requires_grad == True:` (the
 torchvision finetuning tutorial), `assert`, comprehensions, assignments, call arguments.
@@ -32,9 +37,13 @@ torchvision finetuning tutorial), `assert`, comprehensions, assignments, call ar
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
+    DiscardedComparison,
     FileFacts,
 )
 from tllint.static.rules import (
@@ -46,7 +55,7 @@ from tllint.static.rules import (
 )
 
 
-@rule("TL003", ERROR, triggers=REQUIRES_GRAD_WORDS,
+@rule("TL003", ERROR, triggers=REQUIRES_GRAD_WORDS, fix=fixing.SAFE,
       summary="`p.requires_grad == False` as a statement does nothing")
 def requires_grad_comparison(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for comparison in facts.discarded_comparisons:
@@ -54,4 +63,16 @@ def requires_grad_comparison(facts: FileFacts, ctx: Context) -> Iterator[Violati
             f"`{comparison.text}` compares and throws the result away: nothing is frozen. "
             "Assign instead: `p.requires_grad = False` (one `=`).",
             comparison.where.node,
+            fix=_fix(ctx, comparison),
         )
+
+
+def _fix(ctx: Context, comparison: DiscardedComparison) -> Fix | None:
+    """`p.requires_grad == v` (or `is v`) -> `p.requires_grad = v`; `!=` and `is not` have no evident meaning."""
+    sides = fixing.discarded_comparison(comparison.where.node, ast.Eq, ast.Is) if comparison.where.via is None \
+        else None
+    if sides is None:
+        return None
+    assignment = f"{ctx.segment(sides[0])} = {ctx.segment(sides[1])}"
+    return fixing.fix(f"Assign: `{' '.join(assignment.split())}`",
+                      [fixing.replace(ctx, comparison.where.node, assignment)], fixing.SAFE)

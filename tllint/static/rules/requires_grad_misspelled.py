@@ -26,6 +26,12 @@ for p in model.features.parameters():
     p.requires_grad = False
 ```
 
+## Fix
+
+Safe (`--fix`): on a parameter the name is corrected (`p.requires_grad = v`). On what is or may be a module, and for
+`requires_grad_ = v`, the statement becomes `X.requires_grad_(v)`. On a module that is the only form that freezes
+anything, and on a parameter it does the same as the assignment.
+
 ## Known limits
 Only the listed spellings are recognised, and only on receivers known to be parameters or modules (an error),
 or names just assigned a new tensor (`pe = torch.zeros(...)`: a warning, since a new tensor already has
@@ -36,6 +42,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tllint.findings.model import Fix
+from tllint.static import fixing
 from tllint.static.facts import (
     AttributeWrite,
     FileFacts,
@@ -53,7 +61,7 @@ from tllint.static.rules import (
 )
 
 
-@rule("TL004", ERROR, triggers=REQUIRES_GRAD_WORDS,
+@rule("TL004", ERROR, triggers=REQUIRES_GRAD_WORDS, fix=fixing.SAFE,
       summary="`p.require_grad = False` (and other misspellings) freeze nothing")
 def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Violation]:
     for write in facts.attribute_writes:
@@ -69,15 +77,31 @@ def requires_grad_misspelled(facts: FileFacts, ctx: Context) -> Iterator[Violati
             consequence = "creates a new attribute PyTorch never reads, so `requires_grad` stays unchanged"
         receiver = write.receiver_text
         if target == "module":
-            fix = f"Call `{receiver}.requires_grad_(...)`, which sets it on every parameter."
+            advice = f"Call `{receiver}.requires_grad_(...)`, which sets it on every parameter."
         elif target in ("parameter", "tensor"):
-            fix = f"Write `{receiver}.requires_grad = ...`."
+            advice = f"Write `{receiver}.requires_grad = ...`."
         else:
-            fix = f"Write `{receiver}.requires_grad = ...` on a tensor, or call `{receiver}.requires_grad_(...)`."
+            advice = f"Write `{receiver}.requires_grad = ...` on a tensor, or call `{receiver}.requires_grad_(...)`."
         # a new tensor starts with `requires_grad=False`: the misspelt write is usually harmless, so a warning
         severity = WARNING if target == "tensor" else None
-        yield Violation(f"`{name}` is a misspelling of `requires_grad` on a {target}: it {consequence}. {fix}",
-                        write.where.node, severity=severity)
+        yield Violation(f"`{name}` is a misspelling of `requires_grad` on a {target}: it {consequence}. {advice}",
+                        write.where.node, severity=severity, fix=_fix(ctx, write, target))
+
+
+def _fix(ctx: Context, write: AttributeWrite, target: str) -> Fix | None:
+    """The spelling corrected: `.requires_grad = v` on a parameter or tensor; the method call `.requires_grad_(v)`
+    for `requires_grad_ = v`, which meant the method, and on what may be a module, where it is the only form that
+    freezes anything (on a parameter it does the same as the assignment)."""
+    assignment = fixing.assigned_attribute(write.where.node, write.attr) if write.where.via is None else None
+    if assignment is None:
+        return None
+    attribute, value = assignment
+    if write.attr == "requires_grad_" or target not in ("parameter", "tensor"):
+        call = f"{ctx.segment(attribute.value)}.requires_grad_({ctx.segment(value)})"
+        return fixing.fix(f"Call `{' '.join(call.split())}`", [fixing.replace(ctx, write.where.node, call)],
+                          fixing.SAFE)
+    return fixing.fix(f"Spell it `{write.receiver_text}.requires_grad`",
+                      [fixing.replace_name_at_end(ctx, attribute, "requires_grad")], fixing.SAFE)
 
 
 def _misspelling_target(facts: FileFacts, write: AttributeWrite) -> str | None:

@@ -44,6 +44,11 @@ for epoch in range(20):
         optimizer.add_param_group({"params": model.layer4.parameters(), "lr": 0.001})
 ```
 
+## Fix
+
+No fix: the unfrozen parameters can join in a group of their own (`add_param_group`, with its own learning rate) or
+the optimizer can be built after the unfreeze; which is the author's choice.
+
 ## Known limits
 An optimizer built over all parameters already holds the unfrozen ones and is not reported. Unfreezing done by
 callbacks in other files (Lightning `BaseFinetuning.unfreeze_and_add_param_group`) is not followed.

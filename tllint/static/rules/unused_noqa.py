@@ -30,6 +30,10 @@ for param in model.parameters():
 model.fc = torch.nn.Linear(512, 10)
 ```
 
+## Fix
+
+No fix: the comment may silence a code that a different selection runs, so removing it is left to the author.
+
 ## Known limits
 Only tllint's codes are judged: other linters' codes in the same comment (`# noqa: E501, TL001`) are left alone,
 and so is a bare `# noqa`, which silences every linter's findings on its line. A code that did not run on the file
