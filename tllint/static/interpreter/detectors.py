@@ -130,7 +130,8 @@ class Detectors(Base):
         if forced or (value_node is not None and self.is_rebuilt_loss(value_node, frame)):
             rebuilt = LossRebuilt(name, self.where(line, frame), self.text(line), len(self.facts.events))
             self.facts.losses_rebuilt.append(rebuilt)
-            frame.env[name] = RebuiltLoss(rebuilt)
+            if not forced:  # `loss = torch.tensor(...)`; `x.requires_grad = True` leaves what `x` is alone
+                frame.env[name] = RebuiltLoss(rebuilt)
 
     def rebuilt_loss_returned(self, name: str, value: RebuiltLoss, frame: Frame) -> None:
         """`loss = self.compute_loss(...)` where the helper returns a rebuilt loss: reported where it was

@@ -345,7 +345,7 @@ class Statements(Base):
             leaf = receiver.path[-1]
             self.set_requires_grad(obj_ref, sel.name_test("equals", (leaf,), receiver_node), value_node, line,
                                    frame)
-        elif isinstance(receiver_node, ast.Name):
+        elif isinstance(receiver_node, ast.Name) and not isinstance(receiver, Ref):
             self.detect_loss_rebuild(receiver_node.id, None, line, frame, forced=True)
 
     def set_requires_grad(self, ref: Ref, selector: Selector, value_node: ast.expr | None, site: ast.AST,
