@@ -326,9 +326,9 @@ class Statements(Base):
         if not is_module_value:
             return
         assert isinstance(value, Ref)
-        if self.value(target, frame) == value:  # `self.encoder = self.encoder.eval()`: the same module again
-            return
         slot = Ref(receiver.obj, path)
+        if receiver.obj.attached.get(path, slot) == value:  # `self.encoder = self.encoder.eval()`: the same module
+            return
         receiver.obj.attached[path] = value
         attach(value.obj, receiver.obj, path)
         self.module_evidence(receiver)
