@@ -18,7 +18,7 @@ from pathlib import Path
 
 import hypothesmith
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import STATIC_FIXTURES
@@ -67,8 +67,16 @@ def reformatted_fixture(draw: st.DrawFn) -> bytes:
     return data.replace(b"\n", b"\r\n") if draw(st.booleans()) else data
 
 
+LONE_CR_COMMENTS = (  # found by hypothesis: with a lone `\r` the comment inventory once merged comment lines
+    b"from torch import nn\r  # trailing\nfrom torchvision.models import ResNet18_Weights, resnet18\r  # trailing\n"
+    b"model = resnet18(weights=ResNet18_Weights.DEFAULT)\r  # trailing\nmodel.fc = nn.Linear(512, 10)\r  # trailing\n"
+    b"for p in model.parameters():  # expect: TL001\r  # trailing\n    p.requires_grad = False\r  # trailing\n"
+)
+
+
 @SETTINGS
 @given(reformatted_fixture())
+@example(LONE_CR_COMMENTS)
 def test_fixing_reformatted_fixtures_keeps_them_valid(data: bytes) -> None:
     if not compiles(data):  # a trailing comment can land inside a string continued by a backslash
         return

@@ -223,7 +223,7 @@ def _comments(text: str) -> Counter[str]:
     """Every comment of the text, as Python's own tokenizer reads it. (libcst 1.9 is not lossless here: it drops the
     first of two comment lines separated by a blank line at the end of a module, `z = 3\n  # a\n\n  # b\n`.)"""
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        tokens = list(tokenize.generate_tokens(io.StringIO(text, newline="").readline))  # lone `\r` ends a line
     except (tokenize.TokenError, SyntaxError):
         return Counter()
     return Counter(token.string.rstrip() for token in tokens if token.type == tokenize.COMMENT)
