@@ -48,7 +48,7 @@ def test_text_names_the_cell_and_shows_the_line_of_the_cell(tmp_path: Path) -> N
     assert result.stdout.startswith("nb.ipynb:cell 5:1:1: TL001 [error] ")
     assert "which was replaced on line 1 of cell 4" in result.stdout
     assert "    1 | for name, param in model.named_parameters():" in result.stdout
-    assert "1 finding in 1 file (1 error); 1 file checked." in result.stdout
+    assert "1 finding in 1 file (1 error); 1 file checked; 1 unsafe fix available with --unsafe-fixes." in result.stdout
 
 
 def test_the_right_order_is_clean(tmp_path: Path) -> None:

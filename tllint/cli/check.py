@@ -144,6 +144,7 @@ def _check(paths: tuple[str, ...], options: CheckOptions, layer: Layer, from_std
         for (job, config), outcome in zip(targets, _run(jobs, cache, options.jobs or default_jobs()), strict=True):
             result.add(fixer.file(job, config, outcome), job.codes)
     result.problems.extend(fixer.problems)
+    result.notes.extend(fixer.notes)
     result.fixes = fixer.counts
     for note in result.notes:
         _warn(options)(note)

@@ -49,6 +49,7 @@ class Fixer:
     diff: bool
     counts: FixCounts = field(default_factory=FixCounts)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def file(self, job: Job, config: Config, outcome: FileOutcome) -> FileOutcome:
         """The outcome to report for the file: after fixing it when its settings ask for that."""
@@ -70,6 +71,7 @@ class Fixer:
             return outcome  # it was read moments ago: report what the check found, fix nothing
         result = fix_bytes(data, job.display, job.codes, policy)
         self.problems.extend(result.problems)
+        self.notes.extend(result.notes)
         if not result.changed:
             return result.outcome
         if self.diff:

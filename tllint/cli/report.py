@@ -107,8 +107,7 @@ def fixed_list(fixed: list[Finding]) -> str:
         return "No fixes applied.\n"
     lines = [f"Applied {len(fixed)} fix{'es' if len(fixed) != 1 else ''}:"]
     for finding in sorted(fixed, key=lambda f: f.sort_key):
-        span = finding.span
-        lines.append(f"  {finding.path}:{span.line}:{span.column}: {finding.code} "
+        lines.append(f"  {finding.path}:{finding.location}: {finding.code} "
                      f"{finding.fix.description if finding.fix is not None else ''}")
     return "".join(line + "\n" for line in lines)
 

@@ -43,10 +43,19 @@ class Applicability(str, enum.Enum):
 @dataclass(frozen=True)
 class Edit:
     """One text replacement of a fix. Its span counts lines and columns from 1 like a finding's, but its end is
-    exclusive (the position after the last replaced character, as in SARIF), so an insertion has end == start."""
+    exclusive (the position after the last replaced character, as in SARIF), so an insertion has end == start. In a
+    notebook, `cell` names the cell its lines count within (a fix may edit two cells: an import added to the first)."""
 
     span: Span
     replacement: str
+    cell: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"line": self.span.line, "column": self.span.column, "end_line": self.span.end_line,
+                                "end_column": self.span.end_column, "replacement": self.replacement}
+        if self.cell is not None:
+            data["cell"] = self.cell
+        return data
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,12 @@ class Finding:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
+    def location(self) -> str:
+        """Where it is within its file, as text output writes it: `12:5`, or `cell 3:12:5` in a notebook."""
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{cell}{self.span.line}:{self.span.column}"
+
+    @property
     def sort_key(self) -> tuple[str, int, int, int, str]:
         return (self.path, self.cell or 0, self.span.line, self.span.column, self.code)
 
@@ -90,16 +105,7 @@ class Finding:
             fix = {
                 "description": self.fix.description,
                 "applicability": self.fix.applicability.value,
-                "edits": [
-                    {
-                        "line": e.span.line,
-                        "column": e.span.column,
-                        "end_line": e.span.end_line,
-                        "end_column": e.span.end_column,
-                        "replacement": e.replacement,
-                    }
-                    for e in self.fix.edits
-                ],
+                "edits": [edit.to_dict() for edit in self.fix.edits],
             }
         data: dict[str, Any] = {
             "code": self.code,

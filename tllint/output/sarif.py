@@ -87,8 +87,8 @@ def _results(report: Report, codes: list[str]) -> list[dict[str, Any]]:
 
 
 def _fix(finding: Finding, root: str) -> dict[str, Any]:
-    """The finding's fix as a SARIF fix: its edits as replacements (their ends are exclusive, like SARIF's), and
-    whether it is safe in its property bag."""
+    """The finding's fix as a SARIF fix: its edits as replacements (their ends are exclusive, like SARIF's; in a
+    notebook, the cell each counts within in its property bag), and whether it is safe in the fix's."""
     fix = finding.fix
     assert fix is not None
     return {
@@ -99,6 +99,7 @@ def _fix(finding: Finding, root: str) -> dict[str, Any]:
                 "deletedRegion": {"startLine": e.span.line, "startColumn": e.span.column,
                                   "endLine": e.span.end_line, "endColumn": e.span.end_column},
                 "insertedContent": {"text": e.replacement},
+                **({"properties": {"cell": e.cell}} if e.cell is not None else {}),
             } for e in fix.edits],
         }],
         "properties": {"applicability": fix.applicability.value},

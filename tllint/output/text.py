@@ -29,8 +29,7 @@ def _finding(finding: Finding, colour: bool) -> list[str]:
         return click.style(text, **kwargs) if colour else text  # type: ignore[arg-type]
 
     span = finding.span
-    cell = f"cell {finding.cell}:" if finding.cell is not None else ""
-    head = (f"{style(finding.path, bold=True)}:{cell}{span.line}:{span.column}: "
+    head = (f"{style(finding.path, bold=True)}:{finding.location}: "
             f"{style(finding.code, fg=_COLOURS[finding.severity], bold=True)} [{finding.severity.value}] "
             f"{finding.message}")
     lines = [head]

@@ -211,7 +211,7 @@ def _record(finding: Finding) -> dict[str, Any]:
     span = finding.span
     fix = None
     if finding.fix is not None:
-        fix = [finding.fix.description, [[*_span(e.span), e.replacement] for e in finding.fix.edits],
+        fix = [finding.fix.description, [[*_span(e.span), e.replacement, e.cell] for e in finding.fix.edits],
                finding.fix.applicability.value]
     return {"code": finding.code, "name": finding.name, "severity": finding.severity.value,
             "message": finding.message, "span": _span(span), "fix": fix, "cell": finding.cell,
@@ -226,7 +226,8 @@ def _finding(item: dict[str, Any], display: str) -> Finding:
     fix = None
     if item["fix"] is not None:
         description, edits, applicability = item["fix"]
-        fix = Fix(description, tuple(Edit(Span(*edit[:4]), edit[4]) for edit in edits), Applicability(applicability))
+        fix = Fix(description, tuple(Edit(Span(*edit[:4]), edit[4], edit[5]) for edit in edits),
+                  Applicability(applicability))
     return Finding(item["code"], item["name"], Severity(item["severity"]), item["message"], display,
                    Span(*item["span"]), fix=fix, cell=item["cell"], extra=dict(item["extra"]))
 
@@ -264,7 +265,8 @@ def _valid_finding(item: Any) -> bool:
 def _valid_fix(fix: Any) -> bool:
     return (isinstance(fix, list) and len(fix) == 3 and isinstance(fix[0], str) and isinstance(fix[1], list)
             and fix[2] in _APPLICABILITIES
-            and all(isinstance(e, list) and len(e) == 5 and _valid_span(e[:4]) and isinstance(e[4], str)
+            and all(isinstance(e, list) and len(e) == 6 and _valid_span(e[:4]) and isinstance(e[4], str)
+                    and (e[5] is None or _integer(e[5]))
                     for e in fix[1]))
 
 

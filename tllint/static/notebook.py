@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tllint.findings.model import Finding, Span
+from tllint.findings.model import Edit, Finding, Fix, Span
 from tllint.static.outcome import FileOutcome, Skipped
 from tllint.static.prefilter import input_finding, skip_reason
 from tllint.static.source import Source
@@ -64,21 +64,25 @@ class NotANotebook(ValueError):
 
 @dataclass(frozen=True)
 class CodeCell:
-    """A Python code cell: its number (1-based, among all cells) and its lines, without their newlines."""
+    """A Python code cell: its number (1-based, among all cells) and its lines, without their newlines; `lf_only`:
+    they end with `\n` alone (a fix rewrites only such a cell, whose lines it can put back as they were)."""
 
     number: int
     lines: list[str]
+    lf_only: bool = True
 
 
 @dataclass(frozen=True)
 class _Origin:
     """Where a line of the program comes from: its cell, its line there, the columns removed before its code (a
-    dedented cell, `%time `) and the line as written."""
+    dedented cell, `%time `), the line as written and whether a fix may edit it (the cell can be rewritten and the
+    line reads in the program as written)."""
 
     cell: int
     line: int
     shift: int
     written: str
+    editable: bool
 
 
 @dataclass(frozen=True)
@@ -113,17 +117,18 @@ class Program:
     """Cells joined into one program, with where each line comes from, and the flags their code compiles with."""
 
     def __init__(self, cells: list[tuple[CodeCell, Rows]], flags: int = 0) -> None:
-        lines: list[str] = []
+        self.lines: list[str] = []
         self.flags = flags
         self.origins: list[_Origin] = []
         self.parts: list[_Part] = []
         for cell, masked in cells:
-            self.parts.append(_Part(cell, len(lines) + 1, "".join(text + "\n" for text, _ in masked)))
-            lines.extend(text for text, _ in masked)
+            self.parts.append(_Part(cell, len(self.lines) + 1, "".join(text + "\n" for text, _ in masked)))
+            self.lines.extend(text for text, _ in masked)
             rows = zip(masked, cell.lines, strict=True)
-            self.origins.extend(_Origin(cell.number, number, shift, written)
-                                for number, ((_, shift), written) in enumerate(rows, start=1))
-        self.text = "".join(line + "\n" for line in lines)
+            self.origins.extend(
+                _Origin(cell.number, number, shift, written, cell.lf_only and not shift and text == written)
+                for number, ((text, shift), written) in enumerate(rows, start=1))
+        self.text = "".join(line + "\n" for line in self.lines)
 
     @classmethod
     def of_notebook(cls, cells: list[CodeCell]) -> Program:
@@ -132,8 +137,8 @@ class Program:
         return cls([(cell, rows) for cell, rows in masked if rows is not None], ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
     def place(self, finding: Finding, part: _Part | None = None) -> Finding:
-        """The finding in its cell, without a fix (its edits count lines of the program, and `--fix` does not
-        rewrite notebooks yet). `part`: its span counts lines of that cell alone (a cell's syntax error)."""
+        """The finding in its cell, with its fix's edits in theirs. `part`: its span counts lines of that cell alone
+        (a cell's syntax error)."""
         span = finding.span
         line, end_line = span.line, span.end_line
         if part is not None:
@@ -141,15 +146,55 @@ class Program:
             line, end_line = part.first + min(line, last) - 1, part.first + min(end_line, last) - 1
         start, end = self.origins[line - 1], self.origins[end_line - 1]
         extra = {**finding.extra, "source_line": start.written} if "source_line" in finding.extra else finding.extra
+        fix = None if finding.fix is None or part is not None else self._in_cells(finding.fix, start.cell)
         return replace(finding, span=Span(start.line, span.column + start.shift, end.line, span.end_column + end.shift),
-                       cell=start.cell, extra=extra, fix=None)
+                       cell=start.cell, extra=extra, fix=fix)
+
+    def _in_cells(self, fix: Fix, home: int) -> Fix | None:
+        """The fix with each edit counted in its cell; None where an edit would touch a line IPython rewrites (a
+        magic, a dedented or prompted cell, `%time`) or one of a cell with `\r` line endings, or would span two
+        cells. An insertion between two cells goes to the one the fix's other edits (or its finding) are in, else
+        to the start of the second (where the line it goes before is)."""
+        placements = [self._placements(edit) for edit in fix.edits]
+        if not all(placements):
+            return None
+        cells = {home} | {options[0].cell for options in placements if len(options) == 1}
+        edits = [next((edit for edit in options if edit.cell in cells), options[0]) for options in placements]
+        return replace(fix, edits=tuple(edits))
+
+    def _placements(self, edit: Edit) -> list[Edit]:
+        """Where the edit can go in the cells: none, one place, or two for an insertion between two cells."""
+        span = edit.span
+        starts = self._positions(span.line, span.column)
+        ends = starts if (span.end_line, span.end_column) == (span.line, span.column) else self._positions(
+            span.end_line, span.end_column)
+        last = span.end_line if span.end_column > 1 else span.end_line - 1  # the last line the edit changes
+        changed = self.origins[span.line - 1:last]
+        if any(not origin.editable for origin in changed):
+            return []
+        return [Edit(Span(line, column, end_line, end_column), edit.replacement, cell)
+                for cell, line, column in starts for end_cell, end_line, end_column in ends if cell == end_cell]
+
+    def _positions(self, line: int, column: int) -> list[tuple[int, int, int]]:
+        """The places in cells of a position of the program: (cell, line, column). A position at the start of a
+        cell's first line is also the end of the cell before it (its line count + 1, column 1)."""
+        places = []
+        if line <= len(self.origins):
+            origin = self.origins[line - 1]
+            if origin.editable:
+                places.append((origin.cell, origin.line, column))
+        if column == 1 and 1 < line <= len(self.origins) + 1:
+            before = self.origins[line - 2]
+            if line > len(self.origins) or self.origins[line - 1].cell != before.cell:
+                places.append((before.cell, before.line + 1, 1))
+        return places
 
 
 class _NotebookSource(Source):
     """The program's source, whose line numbers print as lines of cells in messages."""
 
-    def __init__(self, program: Program) -> None:
-        super().__init__(program.text)
+    def __init__(self, program: Program, tree: ast.Module) -> None:
+        super().__init__(program.text, tree)
         self.program = program
 
     def line(self, node: ast.AST) -> int:
@@ -163,13 +208,32 @@ def written_scripts(cells: list[CodeCell]) -> list[Program]:
     as a blank line; the last version of a file is the one checked."""
     scripts: dict[str, list[tuple[CodeCell, Rows]]] = {}
     for cell in cells:
-        first = next((index for index, line in enumerate(cell.lines) if line.strip()), None)
-        written = None if first is None else _WRITEFILE.match(cell.lines[first].strip())
-        if written is None or (written.group(1) and written.group(2) not in scripts):
+        written = _written(cell.lines)
+        if written is None or (written[1] and written[0] not in scripts):
             continue
-        rows = [("" if index == first else line, 0) for index, line in enumerate(cell.lines)]
-        scripts[written.group(2)] = [*scripts[written.group(2)], (cell, rows)] if written.group(1) else [(cell, rows)]
+        name, append, rows = written
+        scripts[name] = [*scripts[name], (cell, rows)] if append else [(cell, rows)]
     return [Program(parts) for parts in scripts.values()]
+
+
+def _written(lines: list[str]) -> tuple[str, bool, Rows] | None:
+    """A `%%writefile NAME.py` cell: the file's name, whether it appends, and its lines as Python (the magic's line
+    blank); None for another cell."""
+    first = next((index for index, line in enumerate(lines) if line.strip()), None)
+    written = None if first is None else _WRITEFILE.match(lines[first].strip())
+    if written is None:
+        return None
+    return written.group(2), bool(written.group(1)), [("" if index == first else line, 0)
+                                                      for index, line in enumerate(lines)]
+
+
+def cell_python(source: str) -> str | None:
+    """The Python a code cell's source runs as (a script it writes included), to check a fixed cell; None when
+    its body is not Python."""
+    lines = source_lines(source)
+    written = _written(lines)
+    rows = written[2] if written is not None else python_lines(lines)
+    return None if rows is None else "".join(text + "\n" for text, _ in rows)
 
 
 def check_notebook(data: bytes, path: str, codes: frozenset[str], *, noqa: bool = True) -> FileOutcome:
@@ -214,7 +278,7 @@ def _check(program: Program, path: str, codes: frozenset[str], noqa: bool) -> Fi
     tree = syntax_tree(text, path)
     if isinstance(tree, Finding):
         return not_checked(program.place(tree), codes)
-    outcome = analyse(_NotebookSource(program), text, tree, path, codes, noqa=noqa,
+    outcome = analyse(_NotebookSource(program, tree), text, tree, path, codes, noqa=noqa,
                       mentions_noqa="noqa" in text.lower())
     outcome.findings = sorted((program.place(finding) for finding in outcome.findings), key=lambda f: f.sort_key)
     return outcome
@@ -222,7 +286,11 @@ def _check(program: Program, path: str, codes: frozenset[str], noqa: bool) -> Fi
 
 def read_cells(data: bytes) -> list[CodeCell]:
     """The notebook's Python code cells (nbformat 4, or 3's worksheets); none for another kernel's language."""
-    document = _json(data)
+    return code_cells(_json(data))
+
+
+def cell_list(document: Any) -> tuple[list[Any], str]:
+    """All the cells of a notebook's JSON document (the same objects, in order) and the key of their source."""
     if not isinstance(document, dict):
         raise NotANotebook("not a Jupyter notebook: the file holds JSON, but not an object with a `cells` list")
     cells, key = document.get("cells"), "source"
@@ -231,6 +299,12 @@ def read_cells(data: bytes) -> list[CodeCell]:
         cells, key = [cell for sheet in worksheets for cell in sheet["cells"]], "input"
     if not isinstance(cells, list):
         raise NotANotebook("not a Jupyter notebook: the JSON object has no `cells` list")
+    return cells, key
+
+
+def code_cells(document: Any) -> list[CodeCell]:
+    """The Python code cells of a notebook's JSON document."""
+    cells, key = cell_list(document)
     if not _python(document.get("metadata"), ("kernelspec", "language"), ("language_info", "name")):
         return []
     code = []
@@ -246,9 +320,14 @@ def read_cells(data: bytes) -> list[CodeCell]:
         elif not isinstance(source, str):
             raise NotANotebook(f"not a Jupyter notebook: the source of cell {number} is neither a string nor a list "
                                "of strings", cell=number)
-        lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        code.append(CodeCell(number, lines[:-1] if len(lines) > 1 and not lines[-1] else lines))
+        code.append(CodeCell(number, source_lines(source), "\r" not in source))
     return code
+
+
+def source_lines(source: str) -> list[str]:
+    """A cell's lines, without their endings (a last empty line only when the cell is empty)."""
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return lines[:-1] if len(lines) > 1 and not lines[-1] else lines
 
 
 def _json(data: bytes) -> Any:

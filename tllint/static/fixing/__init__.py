@@ -143,7 +143,7 @@ def import_edits(ctx: Context, module: str, name: str) -> list[Edit] | None:
             after = statement.end_lineno or after
         elif after == 0 and _is_docstring(statement) and own_lines(ctx, statement):
             after = statement.end_lineno or after
-        else:
+        elif not isinstance(statement, ast.Pass):  # a notebook's `!pip install` cell reads as `pass`
             break
     if after == 0:  # no import at the top: below a shebang and coding cookie, which must stay first
         while after < len(ctx.lines) - 1 and ctx.lines[after].lstrip().startswith("#"):

@@ -21,13 +21,15 @@ import tempfile
 import tokenize
 import warnings
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from tllint import REPOSITORY_URL
 from tllint.findings.model import Edit, Finding
 from tllint.static.engine import check_source
+from tllint.static.notebook import is_notebook
 from tllint.static.outcome import FileOutcome
 
 MAX_ROUNDS = 6  # a fix may enable another; more rounds than this would mean fixes feeding each other
@@ -50,13 +52,15 @@ class FixPolicy:
 @dataclass
 class FixResult:
     """What fixing one file gave: its new bytes, the findings whose fixes were applied, the check of the result,
-    and the fixes dropped because their result was broken (internal errors, for stderr)."""
+    the fixes dropped because their result was broken (internal errors, for stderr) and why a file was left as it
+    was (notes: a notebook that cannot be rewritten in its own layout)."""
 
     original: bytes
     data: bytes
     fixed: list[Finding]
     outcome: FileOutcome
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -89,25 +93,26 @@ class _Encoded:
 def fix_bytes(data: bytes, path: str, codes: frozenset[str], policy: FixPolicy) -> FixResult:
     """Fix the file's bytes as far as the policy allows; the file on disk is not touched."""
     result = FixResult(data, data, [], check_source(data, path, codes))
-    encoded = _Encoded.of(data)
-    if encoded is None or not any(policy.applies(f) for f in result.outcome.findings):
-        return result
-    try:
-        text = encoded.decode(data)
-    except (UnicodeDecodeError, LookupError):
-        return result
-    comments = _Comments(text)
     rejected: set[tuple[str, str]] = set()
     for _ in range(MAX_ROUNDS):
-        chosen = [f for f in result.outcome.findings if policy.applies(f) and _identity(f) not in rejected]
+        if not any(policy.applies(f) for f in result.outcome.findings):
+            break
+        text = _text_of(result.data, path)
+        if isinstance(text, str):
+            result.notes.append(f"{path}: not fixed: {text}")
+            break
+        if text is None:
+            break
+        located = (text.located(f) for f in result.outcome.findings if policy.applies(f))
+        chosen = [f for f in located if f is not None and _identity(f) not in rejected]
         if not chosen:
             break
-        applied = _round(text, chosen, comments, result, rejected)
+        applied = _round(text.text, chosen, _Comments(text.text, text.parts, text.flags), result, rejected)
         if applied is None:
             break
-        text, fixed = applied
+        fixed_text, fixed = applied
         try:
-            new_data = encoded.encode(text)
+            new_data = text.encode(fixed_text)
         except UnicodeEncodeError as error:
             result.problems.append(f"{path}: a fix needs a character the file's encoding cannot hold ({error}); "
                                    "the file was not fixed")
@@ -116,6 +121,54 @@ def fix_bytes(data: bytes, path: str, codes: frozenset[str], policy: FixPolicy) 
         result.data = new_data
         result.outcome = check_source(new_data, path, codes)
     return result
+
+
+class _Text(Protocol):
+    """What fixes edit in a file: its text, the fixes' edits located in it, the Python its parts compile as (each
+    alone, with `flags`), and how a fixed text goes back to bytes."""
+
+    text: str
+    flags: int
+
+    def located(self, finding: Finding) -> Finding | None: ...
+
+    def parts(self, text: str) -> list[str] | None: ...
+
+    def encode(self, text: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class _FileText:
+    """A Python file's text, which is its one part."""
+
+    text: str
+    encoded: _Encoded
+    flags: int = 0
+
+    def located(self, finding: Finding) -> Finding:
+        return finding
+
+    def parts(self, text: str) -> list[str]:
+        return [text]
+
+    def encode(self, text: str) -> bytes:
+        return self.encoded.encode(text)
+
+
+def _text_of(data: bytes, path: str) -> _Text | str | None:
+    """What fixes edit in the file; why not (for stderr) when a notebook cannot be rewritten; None when the file
+    cannot be decoded (it was reported as TL000)."""
+    if is_notebook(path):
+        from tllint.static.fixing.notebooks import NotebookText
+
+        return NotebookText.of(data)
+    encoded = _Encoded.of(data)
+    if encoded is None:
+        return None
+    try:
+        return _FileText(encoded.decode(data), encoded)
+    except (UnicodeDecodeError, LookupError):
+        return None
 
 
 def _round(text: str, chosen: list[Finding], comments: _Comments, result: FixResult,
@@ -196,37 +249,47 @@ class _Comments:
     text they remove, so comments can only be lost where that text holds a `#`; only then are the comments of the
     whole file counted (Python's tokenizer, which costs more than the checking itself)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, parts: Callable[[str], list[str] | None] = lambda text: [text],
+                 flags: int = 0) -> None:
         self.text = text
+        self.parts = parts
+        self.flags = flags
         self.counted: Counter[str] | None = None
 
     def accept(self, text: str, removed: str) -> str | None:
         """Why the text cannot replace the current one; None when it can, and then it becomes the current one."""
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                compile(text, "<fixed>", "exec", dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-            return f"gave code that does not compile ({getattr(error, 'msg', error)})"
+        parts = self.parts(text)
+        if parts is None:
+            return "edited across two cells"
+        for part in parts:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    compile(part, "<fixed>", "exec", flags=self.flags, dont_inherit=True)
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+                return f"gave code that does not compile ({getattr(error, 'msg', error)})"
         counted = None
         if "#" in removed:
             if self.counted is None:
-                self.counted = _comments(self.text)
-            counted = _comments(text)
+                self.counted = _comments(self.parts(self.text) or [])
+            counted = _comments(parts)
             if self.counted - counted:
                 return "would have lost a comment"
         self.text, self.counted = text, counted
         return None
 
 
-def _comments(text: str) -> Counter[str]:
-    """Every comment of the text, as Python's own tokenizer reads it. (libcst 1.9 is not lossless here: it drops the
-    first of two comment lines separated by a blank line at the end of a module, `z = 3\n  # a\n\n  # b\n`.)"""
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text, newline="").readline))  # lone `\r` ends a line
-    except (tokenize.TokenError, SyntaxError):
-        return Counter()
-    return Counter(token.string.rstrip() for token in tokens if token.type == tokenize.COMMENT)
+def _comments(parts: list[str]) -> Counter[str]:
+    """Every comment of the parts, as Python's own tokenizer reads them. (libcst 1.9 is not lossless here: it drops
+    the first of two comment lines separated by a blank line at the end of a module, `z = 3\n  # a\n\n  # b\n`.)"""
+    counted: Counter[str] = Counter()
+    for text in parts:
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(text, newline="").readline))  # lone `\r` ends a line
+        except (tokenize.TokenError, SyntaxError):
+            continue
+        counted.update(token.string.rstrip() for token in tokens if token.type == tokenize.COMMENT)
+    return counted
 
 
 def unified_diff(result: FixResult, display: str) -> str:
