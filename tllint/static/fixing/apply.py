@@ -5,7 +5,8 @@ endings keeps each line's), and encoded back with the file's encoding and BOM. E
 so a fix that makes another possible (a misspelling fixed on a module becomes TL002, fixed in the next round) is
 applied too, and edits that overlap wait for the next round. A round's result must compile and must keep every
 comment of the file (read by Python's tokenizer; `ast` drops them): a fix that breaks either is dropped and
-reported as an internal error, and the text stays as it was before it.
+reported as an internal error, and the text stays as it was before it. After the rounds, the import lines that
+fixes added are merged into the file's own imports of their modules (`imports`), where that is sound.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from pathlib import Path
 from tllint import REPOSITORY_URL
 from tllint.findings.model import Edit, Finding
 from tllint.static.engine import check_source
+from tllint.static.fixing import AddedImport
+from tllint.static.fixing.imports import merge_added_imports
 from tllint.static.outcome import FileOutcome
 
 MAX_ROUNDS = 6  # a fix may enable another; more rounds than this would mean fixes feeding each other
@@ -115,7 +118,34 @@ def fix_bytes(data: bytes, path: str, codes: frozenset[str], policy: FixPolicy) 
         result.fixed.extend(fixed)
         result.data = new_data
         result.outcome = check_source(new_data, path, codes)
+    return _merge_added_imports(result, text, encoded, path, codes)
+
+
+def _merge_added_imports(result: FixResult, text: str, encoded: _Encoded, path: str,
+                         codes: frozenset[str]) -> FixResult:
+    """The result with the import lines its fixes added merged into the file's imports of the same modules, when
+    the merged text compiles, keeps every comment and re-checks with the same findings (their places aside);
+    otherwise as it was, silently: the fixes themselves were sound, only their imports stay on lines of their own."""
+    added = [edit.replacement for finding in result.fixed for edit in finding.fix.edits  # type: ignore[union-attr]
+             if isinstance(edit, AddedImport)]
+    merged = merge_added_imports(text, added) if added else text
+    if merged == text or _Comments(text).accept(merged, removed=text) is not None:  # libcst's output: count all
+        return result
+    try:
+        data = encoded.encode(merged)
+    except UnicodeEncodeError:
+        return result
+    outcome = check_source(data, path, codes)
+    if _said(outcome.findings) != _said(result.outcome.findings):
+        return result
+    result.data, result.outcome = data, outcome
     return result
+
+
+def _said(findings: list[Finding]) -> Counter[tuple[str, str]]:
+    """What the findings say, wherever they are: a merge removes lines, which moves findings and changes the line
+    numbers their messages cite."""
+    return Counter((finding.code, re.sub(r"\d+", "#", finding.message)) for finding in findings)
 
 
 def _round(text: str, chosen: list[Finding], comments: _Comments, result: FixResult,
