@@ -123,23 +123,31 @@ def fix_bytes(data: bytes, path: str, codes: frozenset[str], policy: FixPolicy) 
 
 def _merge_added_imports(result: FixResult, text: str, encoded: _Encoded, path: str,
                          codes: frozenset[str]) -> FixResult:
-    """The result with the import lines its fixes added merged into the file's imports of the same modules, when
-    the merged text compiles, keeps every comment and re-checks with the same findings (their places aside);
-    otherwise as it was, silently: the fixes themselves were sound, only their imports stay on lines of their own."""
+    """The result with the import lines its fixes added merged into the file's imports of the same modules, where
+    `_sound_merge` accepts it; otherwise as it was, silently: the fixes themselves were sound, only their imports
+    stay on lines of their own."""
     added = [edit.replacement for finding in result.fixed for edit in finding.fix.edits  # type: ignore[union-attr]
              if isinstance(edit, AddedImport)]
     merged = merge_added_imports(text, added) if added else text
-    if merged == text or _Comments(text).accept(merged, removed=text) is not None:  # libcst's output: count all
-        return result
+    sound = _sound_merge(text, merged, encoded, path, codes, result.outcome.findings) if merged != text else None
+    if sound is not None:
+        result.data, result.outcome = sound
+    return result
+
+
+def _sound_merge(text: str, merged: str, encoded: _Encoded, path: str, codes: frozenset[str],
+                 findings: list[Finding]) -> tuple[bytes, FileOutcome] | None:
+    """The merged text's bytes and check, when it compiles, keeps every comment of `text` (libcst's output is not
+    trusted to touch only the statement it rewrote: all comments are counted) and re-checks with the same
+    `findings`; else None."""
+    if _Comments(text).accept(merged, removed=text) is not None:
+        return None
     try:
         data = encoded.encode(merged)
     except UnicodeEncodeError:
-        return result
+        return None
     outcome = check_source(data, path, codes)
-    if _said(outcome.findings) != _said(result.outcome.findings):
-        return result
-    result.data, result.outcome = data, outcome
-    return result
+    return (data, outcome) if _said(outcome.findings) == _said(findings) else None
 
 
 def _said(findings: list[Finding]) -> Counter[tuple[str, str]]:

@@ -96,17 +96,18 @@ def _with_name(lines: list[str], target: ast.ImportFrom, name: str) -> str | Non
     source = "".join(lines[target.lineno - 1:target.end_lineno])
     try:
         module = libcst.parse_module(source)
-    except libcst.ParserSyntaxError:
+    except (libcst.ParserSyntaxError, RecursionError):
         return None
     if module.code != source or len(module.body) != 1 or not isinstance(module.body[0], libcst.SimpleStatementLine):
         return None
     line = module.body[0]
     if len(line.body) != 1 or not isinstance(statement := line.body[0], libcst.ImportFrom):
         return None
-    appended = _appended(statement, name)
-    if appended is None:
+    try:
+        appended = _appended(statement, name)
+        return None if appended is None else module.with_changes(body=[line.with_changes(body=[appended])]).code
+    except (SyntaxError, ValueError):  # libcst's CSTValidationError is a SyntaxError: a layout it refuses to build
         return None
-    return module.with_changes(body=[line.with_changes(body=[appended])]).code
 
 
 def _appended(statement: libcst.ImportFrom, name: str) -> libcst.ImportFrom | None:
