@@ -2,7 +2,9 @@
 
 A rule declares its fix in its own module and builds it with these helpers, as text edits at the positions the
 parse already gave (ruff's model: a fix is edits plus whether it is safe). No second parser is involved, so
-findings carry their fixes in every output at no cost to a plain check; `tllint.static.fixing.apply` applies them.
+findings carry their fixes in every output at no cost to a plain check; `tllint.static.fixing.apply` applies them
+(and only then, `tllint.static.fixing.imports` merges an import line a fix added into the file's own import, with
+libcst).
 A helper returns None where the edit cannot be made without risk (a comment inside the replaced text, a statement
 sharing its line with another): the rule then offers no fix rather than a wrong one.
 """

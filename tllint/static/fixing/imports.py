@@ -52,20 +52,20 @@ def _merge_one(text: str, added_line: str) -> str | None:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     lines = _LINE.findall(text)
-    targets: list[ast.ImportFrom] = []
-    for statement in tree.body:
+    target: ast.ImportFrom | None = None
+    for statement in tree.body:  # top-level statements only: nothing inside an `if` or a `try`
         if not isinstance(statement, ast.ImportFrom) or statement.module != module or statement.level:
             continue
-        if _is_added(statement, name, lines, added_line) and targets:
-            rewritten = _with_name(lines, targets[0], name)
+        if target is not None and _is_added(statement, name, lines, added_line):
+            rewritten = _with_name(lines, target, name)
             if rewritten is None:
                 return None
-            first, last = targets[0].lineno - 1, targets[0].end_lineno or targets[0].lineno
+            first, last = target.lineno - 1, target.end_lineno or target.lineno
             kept = [*lines[:first], rewritten, *lines[last:]]
             del kept[statement.lineno - 1 - (last - first - 1)]  # the added line, below the target
             return "".join(kept)
-        if module != "__future__" and all(alias.name != "*" for alias in statement.names):
-            targets.append(statement)
+        if target is None and module != "__future__" and all(alias.name != "*" for alias in statement.names):
+            target = statement
     return None
 
 
