@@ -1,7 +1,11 @@
 """What `--fix` costs: one 500-line training script with one finding each of TL002, TL003, TL004, TL005, TL040
 (safe) and TL001, TL011 (unsafe), a fresh process each time, interleaved, medians; then, in one process, checking
-the file against fixing it (every round's re-check and verification included). With a corpus folder, also
-`tllint check` against `tllint check --diff --unsafe-fixes` over it (once each: `--diff` writes nothing).
+the file against fixing it (every round's re-check and verification included). The script imports
+`from torchvision.models import resnet18`, so the TL040 fix's `ResNet18_Weights` is merged into that import, which
+imports libcst; `check --fix, no merge` fixes the same script importing `torchvision.models as models`, where the
+enum's import stays a line of its own and libcst is not imported: the difference is what the merge costs. With a
+corpus folder, also `tllint check` against `tllint check --diff --unsafe-fixes` over it (once each: `--diff` writes
+nothing).
 
     python bench/fix_speed.py [--repeat 11] [--corpus DIR]
 
@@ -43,19 +47,23 @@ def training_script(lines: int = 500) -> str:
 
 
 def processes(folder: Path, repeat: int) -> None:
-    source = folder / "source.py"
+    source, unmerged = folder / "source.py", folder / "unmerged.py"
     source.write_text(training_script())
+    unmerged.write_text(training_script().replace("from torchvision.models import resnet18\n",
+                                                  "import torchvision.models as models\n", 1)
+                        .replace("= resnet18(pretrained", "= models.resnet18(pretrained", 1))
     target = folder / "train.py"
     commands = {
-        "check": ["check", "--no-cache", "train.py"],
-        "check --diff": ["check", "--no-cache", "--diff", "train.py"],
-        "check --fix": ["check", "--no-cache", "--fix", "train.py"],
-        "check --fix --unsafe-fixes": ["check", "--no-cache", "--fix", "--unsafe-fixes", "train.py"],
+        "check": (source, ["check", "--no-cache", "train.py"]),
+        "check --diff": (source, ["check", "--no-cache", "--diff", "train.py"]),
+        "check --fix": (source, ["check", "--no-cache", "--fix", "train.py"]),
+        "check --fix, no merge": (unmerged, ["check", "--no-cache", "--fix", "train.py"]),
+        "check --fix --unsafe-fixes": (source, ["check", "--no-cache", "--fix", "--unsafe-fixes", "train.py"]),
     }
     walls: dict[str, list[float]] = {name: [] for name in commands}
     for run in range(repeat + 1):  # the first round warms the disk cache and is not counted
-        for name, args in commands.items():
-            shutil.copyfile(source, target)
+        for name, (original, args) in commands.items():
+            shutil.copyfile(original, target)
             result = measure([sys.executable, "-m", "tllint", *args], cwd=folder, env=ENV)
             if run:
                 walls[name].append(result.wall)

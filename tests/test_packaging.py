@@ -1,5 +1,6 @@
 """The wheel users install carries what the checker reads at run time: the rule index, every rule module (whose
-docstring is its page) and the architecture table; nothing of the repository's tests or tools."""
+docstring is its page) and the architecture table; nothing of the repository's tests or tools. It requires libcst
+(for `--fix`) without any extra."""
 
 from __future__ import annotations
 
@@ -26,3 +27,7 @@ def test_wheel_ships_the_index_every_rule_module_and_the_architecture_table(tmp_
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[flake8.extension]\nTL = tllint.flake8_plugin:TllintChecker" in text  # flake8 finds the plugin
     assert "[console_scripts]\ntllint = tllint.cli:main" in text
+    [metadata] = [name for name in names if name.endswith(".dist-info/METADATA")]
+    requires = [line for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
+                if line.startswith("Requires-Dist: libcst")]
+    assert requires == ["Requires-Dist: libcst>=1.4"], requires  # a runtime dependency (`--fix` merges imports)

@@ -200,18 +200,3 @@ def test_a_fix_that_reveals_another_finding_is_followed_by_its_fix_in_the_next_r
     assert result.returncode == 0 and "2 fixed" in result.stdout, result.stdout + result.stderr
     assert script.read_text().endswith("for param in model.parameters():\n    param.requires_grad = False\n"
                                        "model.fc = nn.Linear(512, 10)\n")
-
-
-def test_a_notebook_is_reported_without_fixes_and_never_rewritten(tmp_path: Path) -> None:
-    """Notebook findings count lines within cells, so program-line edits would be wrong there: none is offered,
-    and `--fix` leaves the notebook's bytes as they are."""
-    from tests.static.test_notebook_cli import write_notebook
-
-    notebook = write_notebook(tmp_path, "train.ipynb", "from torchvision.models import resnet18",
-                              "model = resnet18(pretrained=True)\nmodel.requires_grad = False")
-    before = notebook.read_bytes()
-    result = run_tllint("check", "--fix", "--unsafe-fixes", "--output-format", "json", "train.ipynb", cwd=tmp_path)
-    findings = json.loads(result.stdout)
-    assert sorted(f["code"] for f in findings) == ["TL002", "TL040"], result.stdout + result.stderr
-    assert all(f["fix"] is None for f in findings)
-    assert notebook.read_bytes() == before

@@ -2,7 +2,9 @@
 
 A rule declares its fix in its own module and builds it with these helpers, as text edits at the positions the
 parse already gave (ruff's model: a fix is edits plus whether it is safe). No second parser is involved, so
-findings carry their fixes in every output at no cost to a plain check; `tllint.static.fixing.apply` applies them.
+findings carry their fixes in every output at no cost to a plain check; `tllint.static.fixing.apply` applies them
+(and only then, `tllint.static.fixing.imports` merges an import line a fix added into the file's own import, with
+libcst).
 A helper returns None where the edit cannot be made without risk (a comment inside the replaced text, a statement
 sharing its line with another): the rule then offers no fix rather than a wrong one.
 """
@@ -14,6 +16,7 @@ import io
 import re
 import tokenize
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tllint.findings.model import Applicability, Edit, Fix, Span
@@ -127,6 +130,12 @@ def _blocks(ctx: Context) -> dict[int, list[ast.stmt]]:
     return cached
 
 
+@dataclass(frozen=True)
+class AddedImport(Edit):
+    """An edit that adds a whole `from module import name` line: after the fixes are applied, such a line is merged
+    into an existing import of its module (`tllint.static.fixing.imports`)."""
+
+
 def import_edits(ctx: Context, module: str, name: str) -> list[Edit] | None:
     """The edit adding `from module import name` after the imports at the top of the file (none when the file
     already imports that name there); None where there is no safe place for it."""
@@ -148,7 +157,7 @@ def import_edits(ctx: Context, module: str, name: str) -> list[Edit] | None:
     if after == 0:  # no import at the top: below a shebang and coding cookie, which must stay first
         while after < len(ctx.lines) - 1 and ctx.lines[after].lstrip().startswith("#"):
             after += 1
-    return [insert_lines(after + 1, f"from {module} import {name}\n")]
+    return [AddedImport(Span(after + 1, 1, after + 1, 1), f"from {module} import {name}\n")]
 
 
 def _is_docstring(statement: ast.stmt) -> bool:
@@ -283,6 +292,7 @@ SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 __all__ = [
     "SAFE",
     "UNSAFE",
+    "AddedImport",
     "assigned_attribute",
     "block_of",
     "delete_lines",

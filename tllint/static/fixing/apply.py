@@ -5,7 +5,8 @@ endings keeps each line's), and encoded back with the file's encoding and BOM. E
 so a fix that makes another possible (a misspelling fixed on a module becomes TL002, fixed in the next round) is
 applied too, and edits that overlap wait for the next round. A round's result must compile and must keep every
 comment of the file (read by Python's tokenizer; `ast` drops them): a fix that breaks either is dropped and
-reported as an internal error, and the text stays as it was before it.
+reported as an internal error, and the text stays as it was before it. After the rounds, the import lines that
+fixes added are merged into the file's own imports of their modules (`imports`), where that is sound.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import Protocol
 from tllint import REPOSITORY_URL
 from tllint.findings.model import Edit, Finding
 from tllint.static.engine import check_source
+from tllint.static.fixing import AddedImport
+from tllint.static.fixing.imports import merge_added_imports
 from tllint.static.notebook import is_notebook
 from tllint.static.outcome import FileOutcome
 
@@ -120,6 +123,22 @@ def fix_bytes(data: bytes, path: str, codes: frozenset[str], policy: FixPolicy) 
         result.fixed.extend(fixed)
         result.data = new_data
         result.outcome = check_source(new_data, path, codes)
+    return _merge_added_imports(result, path, codes)
+
+
+def _merge_added_imports(result: FixResult, path: str, codes: frozenset[str]) -> FixResult:
+    """The result with the import lines its fixes added merged into the file's imports of the same modules, where
+    `_sound_merge` accepts it; otherwise as it was, silently: the fixes themselves were sound, only their imports
+    stay on lines of their own. (A notebook keeps them: the import a fix adds goes into the cell that uses it.)"""
+    added = [edit.replacement for finding in result.fixed for edit in finding.fix.edits  # type: ignore[union-attr]
+             if isinstance(edit, AddedImport)]
+    text = _text_of(result.data, path) if added and not is_notebook(path) else None
+    if not isinstance(text, _FileText):
+        return result
+    merged = merge_added_imports(text.text, added)
+    sound = _sound_merge(text, merged, path, codes, result.outcome.findings) if merged != text.text else None
+    if sound is not None:
+        result.data, result.outcome = sound
     return result
 
 
@@ -169,6 +188,27 @@ def _text_of(data: bytes, path: str) -> _Text | str | None:
         return _FileText(encoded.decode(data), encoded)
     except (UnicodeDecodeError, LookupError):
         return None
+
+
+def _sound_merge(text: _FileText, merged: str, path: str, codes: frozenset[str],
+                 findings: list[Finding]) -> tuple[bytes, FileOutcome] | None:
+    """The merged text's bytes and check, when it compiles, keeps every comment of `text` (libcst's output is not
+    trusted to touch only the statement it rewrote: all comments are counted) and re-checks with the same
+    `findings`; else None."""
+    if _Comments(text.text).accept(merged, removed=text.text) is not None:
+        return None
+    try:
+        data = text.encode(merged)
+    except UnicodeEncodeError:
+        return None
+    outcome = check_source(data, path, codes)
+    return (data, outcome) if _said(outcome.findings) == _said(findings) else None
+
+
+def _said(findings: list[Finding]) -> Counter[tuple[str, str]]:
+    """What the findings say, wherever they are: a merge removes lines, which moves findings and changes the line
+    numbers their messages cite."""
+    return Counter((finding.code, re.sub(r"\d+", "#", finding.message)) for finding in findings)
 
 
 def _round(text: str, chosen: list[Finding], comments: _Comments, result: FixResult,

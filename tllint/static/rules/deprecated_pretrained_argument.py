@@ -36,6 +36,13 @@ import that name already; `pretrained=False` becomes `weights=None`, and any oth
 if v else None`. `pretrained_backbone=` becomes `weights_backbone=` the same way. No fix for an architecture the
 shipped table does not know.
 
+The added import joins the file's own top-level `from <module> import ...` when it has one (not `*`, not inside
+an `if` or a `try`): `from torchvision.models import resnet50, ResNet50_Weights`, or one more line of a
+parenthesised import, its comments and trailing comma kept (libcst rewrites that one statement). Two enums of one
+module join one import. The merged file must compile, keep every comment and re-check the same, or the import
+stays a line of its own. `from torchvision import models` is another module: the enum's import is added beside
+it.
+
 ## Known limits
 Only calls tllint can resolve to a torchvision builder are checked (`torchvision.models.X`, `models.X`,
 `from torchvision.models import X`, detection builders); a file's own function named `resnet18(pretrained=...)`
